@@ -1,0 +1,34 @@
+"""Printing benchmark rows as a table and writing them as JSON."""
+
+import json
+from pathlib import Path
+import platform
+
+from rich.console import Console
+from rich.table import Table
+import torch
+
+
+def environment() -> dict:
+    """Facts that a timing depends on: machine, torch build, threads, GPU."""
+    return {
+        'machine': platform.machine(),
+        'python': platform.python_version(),
+        'torch': torch.__version__,
+        'threads': torch.get_num_threads(),
+        'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def report(title: str, rows: list[dict], out: Path) -> None:
+    """Print ``rows`` (dicts with the same keys) as a table and write them with the environment."""
+    table = Table(title=title)
+    for key in rows[0]:
+        table.add_column(key, justify='right')
+    for row in rows:
+        table.add_row(*(f'{v:.4g}' if isinstance(v, float) else str(v) for v in row.values()))
+    Console(width=140).print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({'title': title, 'environment': environment(), 'rows': rows},
+                              indent=2) + '\n')
+    Console().print(f'wrote {out}')

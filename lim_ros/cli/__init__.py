@@ -1,0 +1,1 @@
+"""The ``lim-ros`` command line, for machines with or without ROS."""

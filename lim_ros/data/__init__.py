@@ -1,0 +1,1 @@
+"""Training data drawn from the synthetic world, and previews of it."""

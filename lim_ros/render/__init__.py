@@ -1,0 +1,1 @@
+"""Rendering of ground-truth world objects."""

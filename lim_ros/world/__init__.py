@@ -1,0 +1,1 @@
+"""Synthetic 4D world: procedural dynamic objects with exact ground truth (no ROS import)."""

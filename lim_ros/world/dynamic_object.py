@@ -1,0 +1,276 @@
+"""
+A procedural dynamic object and its exact ground truth at any continuous time.
+
+Convention: points are in the reconstruction volume's unit cube [-1, 1]^3 (right-handed, z up),
+time t in seconds. An object is a kinematic tree of P rounded parts. At time t a rest-frame
+point p of part i maps to the world as
+``x = R_rig(t) (s R_i(t) deform_i(p, t) + s T_i(t)) + T_rig(t)``
+where (R_i, T_i) is the part's pose from the tree's joint angles, ``deform_i`` the part's
+non-rigid deformation (see `deformation`), s the object's scale and (R_rig, T_rig) the rigid
+motion of the whole object. Every stage is invertible, so the canonical position of a surface
+point (where the same material point is at a reference time, t = 0 by default) is exact.
+
+The SDF is the union (minimum) over parts of each part's rest-frame distance times s: exact
+for rigid parts, a pseudo-distance under non-rigid deformation (exact zero level set and sign,
+magnitude distorted by at most the deformation's stretch). Occupancy is exact everywhere.
+"""
+
+import dataclasses
+from dataclasses import dataclass, replace
+
+from lim_ros.errors import check_shape, ShapeError
+from lim_ros.world.deformation import deform, N_PARAMS, undeform
+from lim_ros.world.patterns import part_colour, PartColours
+from lim_ros.world.primitives import primitive_area, primitive_sdf, project_to_surface
+from lim_ros.world.rotations import axis_angle_to_matrix
+from lim_ros.world.signals import SmoothSignal
+import torch
+
+
+@dataclass(frozen=True)
+class PartShapes:
+    """Rest shapes of P parts (see `primitives`)."""
+
+    kind: torch.Tensor  # (P,) Primitive values
+    half_extents: torch.Tensor  # (P, 3) metres
+    rounding: torch.Tensor  # (P,) metres
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """
+    Kinematic tree of P parts; parents come before their children (parent[0] = -1).
+
+    A child's frame is ``parent · Trans(anchor) · Rot(rest_rotation) · Rot(joint(t)) ·
+    Trans(offset)``: the joint sits at ``anchor`` in the parent's frame and the child's centre
+    at ``offset`` from the joint in the child's frame. The joint rotation is the axis-angle
+    vector ``angles(t) @ joint_basis`` (revolute joints use one basis row, ball joints three).
+    """
+
+    parent: tuple[int, ...]
+    anchor: torch.Tensor  # (P, 3)
+    rest_rotation: torch.Tensor  # (P, 3, 3)
+    offset: torch.Tensor  # (P, 3)
+    joint_basis: torch.Tensor  # (P, 3, 3)
+
+
+@dataclass(frozen=True)
+class SurfaceSamples:
+    """Points exactly on the surface at one time, with their ground truth (N points)."""
+
+    points: torch.Tensor  # (N, 3) world
+    normals: torch.Tensor  # (N, 3) unit, outward
+    colours: torch.Tensor  # (N, 3) RGB in [0, 1]
+    canonical: torch.Tensor  # (N, 3) world position of the same material point at t_ref
+    part: torch.Tensor  # (N,) part index
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    """Poses and deformation of every part at one instant (world = s-scaled, rigidly moved)."""
+
+    rotation: torch.Tensor  # (P, 3, 3) world_R_part
+    translation: torch.Tensor  # (P, 3) world position of each part's origin
+    deformation: torch.Tensor  # (P, N_PARAMS)
+    scale: float
+
+    def to_rest(self, points: torch.Tensor) -> torch.Tensor:
+        """Rest-frame coordinates (P, N, 3) of world points (N, 3) in every part's frame."""
+        offset = points[None] - self.translation[:, None]
+        local = torch.einsum('pji,pnj->pni', self.rotation, offset)
+        return undeform(local / self.scale, self.deformation)
+
+    def to_world(self, rest: torch.Tensor) -> torch.Tensor:
+        """World coordinates (P, N, 3) of rest-frame points (P, N, 3) of each part."""
+        local = deform(rest, self.deformation) * self.scale
+        return torch.einsum('pij,pnj->pni', self.rotation, local) + self.translation[:, None]
+
+    def select(self, part: torch.Tensor) -> 'ObjectState':
+        """Return the state of parts ``part`` (N,) as N one-point parts, for per-point maps."""
+        return ObjectState(
+            self.rotation[part], self.translation[part], self.deformation[part], self.scale
+        )
+
+
+@dataclass(frozen=True)
+class DynamicObject:
+    """A procedural dynamic object; see the module docstring for the model of motion."""
+
+    family: str
+    shapes: PartShapes
+    skeleton: Skeleton
+    colours: PartColours
+    joint_motion: SmoothSignal  # 3P channels: joint angles (radians)
+    deformation_motion: SmoothSignal  # N_PARAMS * P channels
+    rigid_motion: SmoothSignal  # 6 channels: axis-angle (radians) and translation (metres)
+    scale: float = 1.0
+
+    def to(self, device: torch.device | str) -> 'DynamicObject':
+        """Copy of the object with every tensor on ``device`` (for rendering on a GPU)."""
+        return _tree_to(self, torch.device(device))
+
+    @property
+    def num_parts(self) -> int:
+        """Return the number of parts P."""
+        return len(self.skeleton.parent)
+
+    def state(self, t: float) -> ObjectState:
+        """Poses and deformations of all parts at time ``t`` (seconds)."""
+        sk = self.skeleton
+        angles = self.joint_motion(t).reshape(self.num_parts, 3)
+        joint = axis_angle_to_matrix(torch.einsum('pc,pcd->pd', angles, sk.joint_basis))
+        local = sk.rest_rotation @ joint
+        rotations: list[torch.Tensor] = []
+        origins: list[torch.Tensor] = []
+        for i, parent in enumerate(sk.parent):
+            if parent < 0:
+                rot, joint_pos = local[i], sk.anchor[i]
+            else:
+                rot = rotations[parent] @ local[i]
+                joint_pos = origins[parent] + rotations[parent] @ sk.anchor[i]
+            rotations.append(rot)
+            origins.append(joint_pos + rot @ sk.offset[i])
+        rigid = self.rigid_motion(t)
+        rig_rot = axis_angle_to_matrix(rigid[:3])
+        rotation = rig_rot @ torch.stack(rotations)
+        translation = self.scale * torch.stack(origins) @ rig_rot.T + rigid[3:]
+        deformation = self.deformation_motion(t).reshape(self.num_parts, N_PARAMS)
+        return ObjectState(rotation, translation, deformation, self.scale)
+
+    def _part_sdf(self, state: ObjectState, rest: torch.Tensor) -> torch.Tensor:
+        s = self.shapes
+        return primitive_sdf(rest, s.kind, s.half_extents, s.rounding) * state.scale
+
+    def _locate(self, points: torch.Tensor, t: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """SDF (N,) and the rest coordinates (N, 3) in the nearest part, plus that part (N,)."""
+        _check_points(points)
+        state = self.state(t)
+        rest = state.to_rest(points)
+        dist = self._part_sdf(state, rest)
+        sdf, part = dist.min(dim=0)
+        return sdf, rest[part, torch.arange(points.shape[0], device=points.device)], part
+
+    def sdf(self, points: torch.Tensor, t: float) -> torch.Tensor:
+        """Signed (pseudo-)distance (N,) of world points (N, 3) at time t; negative inside."""
+        _check_points(points)
+        state = self.state(t)
+        return self._part_sdf(state, state.to_rest(points)).min(dim=0).values
+
+    def occupancy(self, points: torch.Tensor, t: float) -> torch.Tensor:
+        """Whether each world point (N, 3) is inside the object at time t: bool (N,)."""
+        return self.sdf(points, t) < 0
+
+    def colour(self, points: torch.Tensor, t: float) -> torch.Tensor:
+        """RGB (N, 3) of the nearest part's material at world points (N, 3) at time t."""
+        _, rest, part = self._locate(points, t)
+        return part_colour(rest, part, self.colours)
+
+    def canonical(self, points: torch.Tensor, t: float, t_ref: float = 0.0) -> torch.Tensor:
+        """
+        World position (N, 3) at ``t_ref`` of the material at world points (N, 3) at ``t``.
+
+        The material belongs to the nearest part; at ``t_ref`` it lies on that part's surface,
+        which may be covered by another part where parts overlap.
+        """
+        _, rest, part = self._locate(points, t)
+        return self.state(t_ref).select(part).to_world(rest[:, None])[:, 0]
+
+    def surface_samples(
+        self, t: float, n: int, generator: torch.Generator, t_ref: float = 0.0
+    ) -> SurfaceSamples:
+        """
+        Draw ``n`` points exactly on the surface at time t (density roughly uniform by area).
+
+        Candidates are spread over parts by rest area, projected onto their part's rest
+        surface, deformed and moved to time t; those inside another part are discarded.
+        """
+        if n <= 0:
+            raise ShapeError(f'n: expected a positive number of samples, got {n}')
+        state = self.state(t)
+        s = self.shapes
+        area = primitive_area(s.kind, s.half_extents)
+        kept_rest, kept_part = [], []
+        total = 0
+        for _ in range(20):
+            m = 2 * n
+            part = torch.multinomial(area, m, replacement=True, generator=generator)
+            direction = torch.randn(m, 3, generator=generator)
+            direction = direction / direction.norm(dim=-1, keepdim=True)
+            rest = project_to_surface(
+                (direction * s.half_extents[part])[:, None],
+                s.kind[part],
+                s.half_extents[part],
+                s.rounding[part],
+            )
+            world = state.select(part).to_world(rest)[:, 0]
+            others = self._part_sdf(state, state.to_rest(world))
+            others[part, torch.arange(m)] = torch.inf
+            ok = others.min(dim=0).values > -1e-5
+            kept_rest.append(rest[ok, 0])
+            kept_part.append(part[ok])
+            total += int(ok.sum())
+            if total >= n:
+                break
+        else:
+            raise ShapeError(f'surface_samples: only {total} of {n} candidates on the surface')
+        rest = torch.cat(kept_rest)[:n]
+        part = torch.cat(kept_part)[:n]
+        points = state.select(part).to_world(rest[:, None])[:, 0]
+        return SurfaceSamples(
+            points=points,
+            normals=self.normals(points, t),
+            colours=part_colour(rest, part, self.colours),
+            canonical=self.state(t_ref).select(part).to_world(rest[:, None])[:, 0],
+            part=part,
+        )
+
+    def normals(self, points: torch.Tensor, t: float, eps: float = 1e-4) -> torch.Tensor:
+        """Return unit outward normals, (N, 3): the central-difference SDF gradient, normalised."""
+        _check_points(points)
+        offsets = eps * torch.eye(3, dtype=points.dtype, device=points.device)
+        probe = torch.cat([points[:, None] + offsets, points[:, None] - offsets], dim=1)
+        d = self.sdf(probe.reshape(-1, 3), t).reshape(-1, 2, 3)
+        grad = d[:, 0] - d[:, 1]
+        return grad / grad.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+    def fitted_to_volume(
+        self, half_size: float = 0.85, duration: float = 4.0, samples: int = 1500
+    ) -> 'DynamicObject':
+        """
+        Rescale and recentre so that the object stays within ``[-half_size, half_size]^3``.
+
+        Checked at 13 times over ``[0, duration]`` seconds, using the object-frame radius so
+        any rigid rotation is covered, minus the largest rigid translation.
+        """
+        still = SmoothSignal.constant(torch.zeros(6))
+        unit = replace(self, scale=1.0, rigid_motion=still)
+        generator = torch.Generator().manual_seed(0)
+        rest_points = unit.surface_samples(0.0, samples, generator).points
+        centre = 0.5 * (rest_points.max(dim=0).values + rest_points.min(dim=0).values)
+        anchor = self.skeleton.anchor.clone()
+        anchor[0] = anchor[0] - centre
+        unit = replace(unit, skeleton=replace(self.skeleton, anchor=anchor))
+        radius = max(
+            float(unit.surface_samples(float(t), samples, generator).points.norm(dim=-1).max())
+            for t in torch.linspace(0.0, duration, 13)
+        )
+        translation = self.rigid_motion.amplitude[3:].abs().sum(dim=-1).max().item()
+        translation += self.rigid_motion.offset[3:].abs().max().item()
+        scale = (half_size - translation) / radius
+        if scale <= 0:
+            raise ShapeError(f'rigid translation {translation:.2f} leaves no room in the volume')
+        return replace(self, skeleton=unit.skeleton, scale=scale)
+
+
+def _tree_to(value, device: torch.device):
+    if dataclasses.is_dataclass(value):
+        fields = {f.name: _tree_to(getattr(value, f.name), device)
+                  for f in dataclasses.fields(value)}
+        return replace(value, **fields)
+    return value.to(device) if isinstance(value, torch.Tensor) else value
+
+
+def _check_points(points: torch.Tensor) -> None:
+    check_shape('points', tuple(points.shape), (None, 3))
+    if not torch.isfinite(points).all():
+        raise ShapeError('points: expected finite coordinates, found NaN or inf')
