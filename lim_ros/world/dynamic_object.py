@@ -187,26 +187,15 @@ class DynamicObject:
         if n <= 0:
             raise ShapeError(f'n: expected a positive number of samples, got {n}')
         state = self.state(t)
-        s = self.shapes
-        area = primitive_area(s.kind, s.half_extents)
         kept_rest, kept_part = [], []
         total = 0
         for _ in range(20):
-            m = 2 * n
-            part = torch.multinomial(area, m, replacement=True, generator=generator)
-            direction = torch.randn(m, 3, generator=generator)
-            direction = direction / direction.norm(dim=-1, keepdim=True)
-            rest = project_to_surface(
-                (direction * s.half_extents[part])[:, None],
-                s.kind[part],
-                s.half_extents[part],
-                s.rounding[part],
-            )
-            world = state.select(part).to_world(rest)[:, 0]
+            rest, part = self.rest_surface(2 * n, generator)
+            world = state.select(part).to_world(rest[:, None])[:, 0]
             others = self._part_sdf(state, state.to_rest(world))
-            others[part, torch.arange(m)] = torch.inf
+            others[part, torch.arange(part.shape[0])] = torch.inf
             ok = others.min(dim=0).values > -1e-5
-            kept_rest.append(rest[ok, 0])
+            kept_rest.append(rest[ok])
             kept_part.append(part[ok])
             total += int(ok.sum())
             if total >= n:
@@ -224,6 +213,28 @@ class DynamicObject:
             part=part,
         )
 
+    def rest_surface(
+        self, n: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """
+        Draw ``n`` rest-frame points (n, 3) on the parts' own surfaces, with their parts (n,).
+
+        Parts get points in proportion to their rest area; points covered by other parts are
+        kept (see `surface_samples` for points on the object's surface).
+        """
+        s = self.shapes
+        part = torch.multinomial(primitive_area(s.kind, s.half_extents), n, replacement=True,
+                                 generator=generator)
+        direction = torch.randn(n, 3, generator=generator)
+        direction = direction / direction.norm(dim=-1, keepdim=True)
+        rest = project_to_surface(
+            (direction * s.half_extents[part])[:, None],
+            s.kind[part],
+            s.half_extents[part],
+            s.rounding[part],
+        )
+        return rest[:, 0], part
+
     def normals(self, points: torch.Tensor, t: float, eps: float = 1e-4) -> torch.Tensor:
         """Return unit outward normals, (N, 3): the central-difference SDF gradient, normalised."""
         _check_points(points)
@@ -239,19 +250,24 @@ class DynamicObject:
         """
         Rescale and recentre so that the object stays within ``[-half_size, half_size]^3``.
 
-        Checked at 13 times over ``[0, duration]`` seconds, using the object-frame radius so
+        Checked at 13 times over ``[0, duration]`` seconds on points of every part's surface
+        (the farthest of those is on the object's surface), using the object-frame radius so
         any rigid rotation is covered, minus the largest rigid translation.
         """
         still = SmoothSignal.constant(torch.zeros(6))
         unit = replace(self, scale=1.0, rigid_motion=still)
-        generator = torch.Generator().manual_seed(0)
-        rest_points = unit.surface_samples(0.0, samples, generator).points
-        centre = 0.5 * (rest_points.max(dim=0).values + rest_points.min(dim=0).values)
+        rest, part = unit.rest_surface(samples, torch.Generator().manual_seed(0))
+
+        def points_at(obj: DynamicObject, t: float) -> torch.Tensor:
+            return obj.state(t).select(part).to_world(rest[:, None])[:, 0]
+
+        start = points_at(unit, 0.0)
+        centre = 0.5 * (start.max(dim=0).values + start.min(dim=0).values)
         anchor = self.skeleton.anchor.clone()
         anchor[0] = anchor[0] - centre
         unit = replace(unit, skeleton=replace(self.skeleton, anchor=anchor))
         radius = max(
-            float(unit.surface_samples(float(t), samples, generator).points.norm(dim=-1).max())
+            float(points_at(unit, float(t)).norm(dim=-1).max())
             for t in torch.linspace(0.0, duration, 13)
         )
         translation = self.rigid_motion.amplitude[3:].abs().sum(dim=-1).max().item()
