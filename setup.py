@@ -36,6 +36,7 @@ setup(
         'tqdm',
         'rich',
         'pyyaml',
+        'scikit-image==0.26.0',
     ],
     zip_safe=True,
     maintainer='lim_ros maintainers',

@@ -11,7 +11,7 @@ from pathlib import Path
 import sys
 
 from lim_ros.errors import LimError
-from lim_ros.world.families import FAMILIES, HELD_OUT_FAMILIES
+from lim_ros.world.families import FAMILIES, HELD_OUT_FAMILIES, SEEN_FAMILIES
 
 DEMO_FAMILIES = ('chain', 'humanoid', 'blob', 'worm', 'tumbler') + HELD_OUT_FAMILIES
 
@@ -35,6 +35,34 @@ def _preview(args: argparse.Namespace) -> None:
                         args.gif_frames)
     for path in write_preview(cfg, args.out):
         print(path)
+
+
+def _cache(args: argparse.Namespace) -> None:
+    from lim_ros.data.cache import write_cache
+    from lim_ros.data.dataset import DataConfig
+
+    families = HELD_OUT_FAMILIES if args.split == 'held-out' else SEEN_FAMILIES
+    config = DataConfig(families=families, num_samples=args.samples, seed=args.seed,
+                        num_views=args.views, image_size=args.size, num_times=args.times)
+    paths = write_cache(config, args.out, shard_size=args.shard_size, num_workers=args.workers)
+    print(f'wrote {len(paths)} shards to {args.out}')
+
+
+def _train_lrm(args: argparse.Namespace) -> None:
+    from lim_ros.config_io import load_yaml
+    from lim_ros.training.train_lrm import LRMTrainConfig, train
+
+    summary = train(load_yaml(args.config, LRMTrainConfig), resume=not args.restart)
+    print(f"best validation IoU {summary['best']}")
+
+
+def _eval_lrm(args: argparse.Namespace) -> None:
+    from lim_ros.eval.lrm_eval import LRMEvalConfig, run
+    from lim_ros.models.lrm import load_lrm
+
+    cfg = LRMEvalConfig(samples_per_split=args.samples, input_views=args.views,
+                        grid_resolution=args.grid)
+    run(load_lrm(args.checkpoint, args.device), cfg, args.out, args.figures)
 
 
 def _bench_render(args: argparse.Namespace) -> None:
@@ -68,6 +96,37 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument('--gif-frames', type=int, default=24)
     preview.add_argument('--out', type=Path, default=Path('out/preview'))
     preview.set_defaults(func=_preview)
+    cache = data.add_parser('cache', help='render training samples into safetensors shards')
+    cache.add_argument('--out', type=Path, required=True)
+    cache.add_argument('--split', choices=('seen', 'held-out'), default='seen')
+    cache.add_argument('--samples', type=int, default=2000)
+    cache.add_argument('--seed', type=int, default=0)
+    cache.add_argument('--views', type=int, default=6)
+    cache.add_argument('--size', type=int, default=64)
+    cache.add_argument('--times', type=int, default=1)
+    cache.add_argument('--shard-size', type=int, default=50)
+    cache.add_argument('--workers', type=int, default=2)
+    cache.set_defaults(func=_cache)
+
+    training = commands.add_parser('train', help='train a model').add_subparsers(
+        dest='train_command', required=True)
+    lrm = training.add_parser('lrm', help='train the LRM on a cache (resumes from last)')
+    lrm.add_argument('--config', type=Path, default=Path('config/train/lrm_tiny.yaml'))
+    lrm.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
+    lrm.set_defaults(func=_train_lrm)
+
+    evaluation = commands.add_parser('eval', help='evaluate a model').add_subparsers(
+        dest='eval_command', required=True)
+    lrm_eval = evaluation.add_parser('lrm', help='LRM vs visual hull on seen / held-out objects')
+    lrm_eval.add_argument('--checkpoint', type=Path, default=Path('models/lrm_tiny.safetensors'))
+    lrm_eval.add_argument('--samples', type=int, default=16, help='objects per split')
+    lrm_eval.add_argument('--views', type=int, default=4, help='input views per object')
+    lrm_eval.add_argument('--grid', type=int, default=64, help='grid resolution for IoU/mesh')
+    lrm_eval.add_argument('--device', default='cpu')
+    lrm_eval.add_argument('--out', type=Path, default=Path('out/eval/lrm.json'))
+    lrm_eval.add_argument('--figures', type=Path, default=None,
+                          help='write comparison images (ground truth, LRM, hull) here')
+    lrm_eval.set_defaults(func=_eval_lrm)
 
     bench = commands.add_parser('bench', help='benchmarks (table + JSON)').add_subparsers(
         dest='bench_command', required=True)

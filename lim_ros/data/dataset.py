@@ -62,7 +62,8 @@ class WorldSample(NamedTuple):
     family: str
     object_seed: int
     times: torch.Tensor  # (T,) seconds
-    rgb: torch.Tensor  # (T, V, 3, H, W)
+    rgb: torch.Tensor  # (T, V, 3, H, W) shaded
+    albedo: torch.Tensor  # (T, V, 3, H, W) unshaded surface colour
     mask: torch.Tensor  # (T, V, 1, H, W)
     depth: torch.Tensor  # (T, V, 1, H, W) metres, 0 on background
     canonical_image: torch.Tensor  # (T, V, 3, H, W) position at t_0, 0 on background
@@ -123,6 +124,7 @@ class WorldDataset(Dataset):
             object_seed=object_seed,
             times=times,
             rgb=torch.stack([r.rgb for r in renders]),
+            albedo=torch.stack([r.albedo for r in renders]),
             mask=torch.stack([r.mask for r in renders]),
             depth=torch.stack([r.depth for r in renders]),
             canonical_image=torch.stack([r.canonical for r in renders]),

@@ -14,7 +14,7 @@ is a pseudo-distance under deformation, hence a safety factor below 1).
 from dataclasses import dataclass
 
 from lim_ros.cameras import Cameras
-from lim_ros.world.dynamic_object import DynamicObject
+from lim_ros.render.fields import Field
 import torch
 
 
@@ -25,6 +25,7 @@ class RenderConfig:
     max_steps: int = 96
     safety: float = 0.7
     hit_epsilon: float = 1e-3
+    grazing_epsilon: float = 1e-2
     ambient: float = 0.35
     background: float = 1.0
     chunk_rays: int = 65536
@@ -34,7 +35,8 @@ class RenderConfig:
 class RenderOutput:
     """Rendered images of V views."""
 
-    rgb: torch.Tensor  # (V, 3, H, W) in [0, 1]
+    rgb: torch.Tensor  # (V, 3, H, W) in [0, 1], shaded
+    albedo: torch.Tensor  # (V, 3, H, W) in [0, 1], the surface colour before shading
     depth: torch.Tensor  # (V, 1, H, W) metres, 0 on background
     mask: torch.Tensor  # (V, 1, H, W) 1 on the object, 0 elsewhere
     normals: torch.Tensor  # (V, 3, H, W) world frame, 0 on background
@@ -58,34 +60,41 @@ def ray_box(
 
 
 def trace(
-    obj: DynamicObject, origins: torch.Tensor, dirs: torch.Tensor, t: float, cfg: RenderConfig
+    obj: Field, origins: torch.Tensor, dirs: torch.Tensor, t: float, cfg: RenderConfig
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Distance along each ray (N,) to the surface at time t, and whether it hit (N,) bool."""
+    """
+    Return the distance along each ray (N,) to the surface at time t and whether it hit (N,).
+
+    Rays that graze a surface creep along it in ever smaller steps; one still within
+    ``grazing_epsilon`` of the surface after ``max_steps`` counts as a hit.
+    """
     near, far = ray_box(origins, dirs)
     dist = near.clone()
     hit = torch.zeros_like(near, dtype=torch.bool)
     active = near < far
+    last = torch.full_like(near, torch.inf)
     for _ in range(cfg.max_steps):
         idx = active.nonzero(as_tuple=True)[0]
         if idx.numel() == 0:
             break
         d = obj.sdf(origins[idx] + dist[idx, None] * dirs[idx], t)
+        last[idx] = d
         converged = d < cfg.hit_epsilon
         hit[idx[converged]] = True
         dist[idx] = dist[idx] + torch.where(converged, torch.zeros_like(d), cfg.safety * d)
         escaped = dist[idx] > far[idx]
         active[idx[converged | escaped]] = False
-    return dist, hit
+    return dist, hit | (active & (last < cfg.grazing_epsilon))
 
 
 def render(
-    obj: DynamicObject,
+    obj: Field,
     cameras: Cameras,
     t: float,
     cfg: RenderConfig | None = None,
     t_ref: float = 0.0,
 ) -> RenderOutput:
-    """Render ``obj`` at time ``t`` (seconds) from every camera."""
+    """Render ``obj`` (ground truth or a reconstruction) at time ``t`` from every camera."""
     cfg = cfg or RenderConfig()
     origins, dirs = cameras.rays()
     v, h, w = len(cameras), cameras.height, cameras.width
@@ -93,6 +102,7 @@ def render(
     forward = cameras.world_T_cam[:, :3, 2][:, None, None, :].expand(v, h, w, 3).reshape(-1, 3)
     n = origins.shape[0]
     rgb = torch.full((n, 3), cfg.background, dtype=origins.dtype, device=origins.device)
+    albedo = rgb.clone()
     depth = torch.zeros(n, dtype=origins.dtype, device=origins.device)
     mask = torch.zeros(n, dtype=origins.dtype, device=origins.device)
     normals = torch.zeros(n, 3, dtype=origins.dtype, device=origins.device)
@@ -107,7 +117,8 @@ def render(
         normal = obj.normals(points, t)
         lambert = (-(normal * dirs[idx]).sum(dim=-1)).clamp_min(0.0)
         shade = cfg.ambient + (1.0 - cfg.ambient) * lambert
-        rgb[idx] = obj.colour(points, t) * shade[:, None]
+        albedo[idx] = obj.colour(points, t)
+        rgb[idx] = albedo[idx] * shade[:, None]
         depth[idx] = ((points - origins[idx]) * forward[idx]).sum(dim=-1)
         mask[idx] = 1.0
         normals[idx] = normal
@@ -116,4 +127,5 @@ def render(
     def image(x: torch.Tensor) -> torch.Tensor:
         return x.reshape(v, h, w, -1).permute(0, 3, 1, 2).contiguous()
 
-    return RenderOutput(image(rgb), image(depth), image(mask), image(normals), image(canonical))
+    return RenderOutput(image(rgb), image(albedo), image(depth), image(mask), image(normals),
+                        image(canonical))

@@ -19,6 +19,7 @@ import dataclasses
 from dataclasses import dataclass, replace
 
 from lim_ros.errors import check_shape, ShapeError
+from lim_ros.render.fields import central_difference_normals
 from lim_ros.world.deformation import deform, N_PARAMS, undeform
 from lim_ros.world.patterns import part_colour, PartColours
 from lim_ros.world.primitives import primitive_area, primitive_sdf, project_to_surface
@@ -238,11 +239,7 @@ class DynamicObject:
     def normals(self, points: torch.Tensor, t: float, eps: float = 1e-4) -> torch.Tensor:
         """Return unit outward normals, (N, 3): the central-difference SDF gradient, normalised."""
         _check_points(points)
-        offsets = eps * torch.eye(3, dtype=points.dtype, device=points.device)
-        probe = torch.cat([points[:, None] + offsets, points[:, None] - offsets], dim=1)
-        d = self.sdf(probe.reshape(-1, 3), t).reshape(-1, 2, 3)
-        grad = d[:, 0] - d[:, 1]
-        return grad / grad.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        return central_difference_normals(lambda p: self.sdf(p, t), points, eps)
 
     def fitted_to_volume(
         self, half_size: float = 0.85, duration: float = 4.0, samples: int = 1500

@@ -79,9 +79,10 @@ def project_to_surface(
     """
     x = points.detach().clone()
     for _ in range(iterations):
-        x.requires_grad_(True)
-        d = primitive_sdf(x, kind, half_extents, rounding)
-        (grad,) = torch.autograd.grad(d.sum(), x)
+        with torch.enable_grad():  # also inside callers' no_grad blocks
+            x.requires_grad_(True)
+            d = primitive_sdf(x, kind, half_extents, rounding)
+            (grad,) = torch.autograd.grad(d.sum(), x)
         with torch.no_grad():
             step = d[..., None] * grad / (grad * grad).sum(dim=-1, keepdim=True).clamp_min(1e-12)
             x = x - step

@@ -64,3 +64,16 @@ def test_cuda_render_matches_cpu():
     cpu = render(obj, cams, 0.3)
     gpu = render(obj.to('cuda'), cams.to('cuda'), 0.3)
     assert (cpu.mask != gpu.mask.cpu()).float().mean() < 0.01
+
+
+def test_silhouettes_have_no_holes():
+    # grazing rays that run out of steps near the surface still count as hits
+    from lim_ros.geometry.visual_hull import visual_hull_occupancy
+
+    obj = make_object('tumbler', 0)
+    cams = rig(4, 64)
+    out = render(obj, cams, 0.5)
+    surface = obj.surface_samples(0.5, 3000, torch.Generator().manual_seed(0))
+    inside = surface.points - 0.02 * surface.normals
+    carved = visual_hull_occupancy(out.mask, cams, inside)
+    assert carved.float().mean() > 0.995

@@ -57,3 +57,10 @@ def test_undeform_inverts_deform():
 def test_zero_parameters_are_the_identity():
     rest = torch.randn(2, 10, 3)
     assert torch.allclose(deform(rest, torch.zeros(2, N_PARAMS)), rest)
+
+
+def test_projection_works_inside_no_grad():
+    with torch.no_grad():
+        surface = project_to_surface(torch.ones(1, 5, 3), torch.tensor([1]),
+                                     torch.tensor([[0.2, 0.2, 0.2]]), torch.tensor([0.0]))
+    assert torch.allclose(surface.norm(dim=-1), torch.full((1, 5), 0.2), atol=1e-5)

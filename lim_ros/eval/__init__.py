@@ -1,0 +1,1 @@
+"""Evaluation of the models against ground truth and classical references."""

@@ -1,0 +1,1 @@
+"""Neural models (triplanes, LRM, LIM) and their safetensors checkpoints."""

@@ -1,0 +1,127 @@
+"""
+LRM: posed views of one instant → triplane (Hong et al. 2023, multi-view variant).
+
+Stages: `ImageEncoder` (RGB + Plücker patches, cross-view self-attention) → triplane
+transformer (3·R·R learnable tokens; each block cross-attends to all view tokens, then
+self-attends, then MLP) → the last block's token features, which LIM consumes → a linear
+"deconvolution" that upsamples every token to an s×s patch of C channels, giving planes of
+R·s × R·s. The `TriplaneDecoder` turns plane features at a point into SDF, albedo and
+canonical position.
+"""
+
+from dataclasses import dataclass
+
+from einops import rearrange
+from lim_ros.cameras import Cameras
+from lim_ros.errors import ShapeError
+from lim_ros.models.attention import CrossAttentionBlock
+from lim_ros.models.checkpoint import load_model
+from lim_ros.models.decoder import FieldOutput, TriplaneDecoder
+from lim_ros.models.image_encoder import ImageEncoder
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class LRMConfig:
+    """Sizes of the LRM; ``tiny`` trains on a laptop CPU, ``base`` needs a GPU."""
+
+    image_size: int = 64
+    patch_size: int = 8
+    encoder_dim: int = 128
+    encoder_depth: int = 2
+    dim: int = 128
+    depth: int = 4
+    heads: int = 4
+    token_resolution: int = 8  # R: triplane tokens per plane side
+    upsample: int = 4  # s: plane resolution is R·s
+    plane_channels: int = 32  # C
+    decoder_hidden: int = 64
+    decoder_layers: int = 3
+
+    @property
+    def plane_resolution(self) -> int:
+        """Return the side of each feature plane, R·s."""
+        return self.token_resolution * self.upsample
+
+    @staticmethod
+    def preset(name: str) -> 'LRMConfig':
+        """Return the named size: 'tiny' or 'base'."""
+        if name == 'tiny':
+            return LRMConfig()
+        if name == 'base':
+            return LRMConfig(image_size=128, patch_size=8, encoder_dim=384, encoder_depth=6,
+                             dim=512, depth=12, heads=8, token_resolution=16, upsample=4,
+                             plane_channels=40, decoder_hidden=64, decoder_layers=4)
+        raise ValueError(f"preset: expected 'tiny' or 'base', got {name!r}")
+
+
+@dataclass(frozen=True)
+class LRMOutput:
+    """A reconstruction of B instants."""
+
+    planes: torch.Tensor  # (B, 3, C, R·s, R·s)
+    features: torch.Tensor  # (B, 3·R·R, D): last-layer triplane tokens, consumed by LIM
+
+
+class TriplaneUpsampler(nn.Module):
+    """Tokens (B, 3·R·R, D) → planes (B, 3, C, R·s, R·s), one linear map per token."""
+
+    def __init__(self, dim: int, resolution: int, upsample: int, channels: int) -> None:
+        """Create the projection."""
+        super().__init__()
+        self.resolution, self.upsample, self.channels = resolution, upsample, channels
+        self.norm = nn.LayerNorm(dim)
+        self.proj = nn.Linear(dim, channels * upsample * upsample)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Upsample tokens to planes."""
+        x = self.proj(self.norm(tokens))
+        return rearrange(x, 'b (p i j) (c s t) -> b p c (i s) (j t)', p=3, i=self.resolution,
+                         s=self.upsample, t=self.upsample)
+
+
+class LRM(nn.Module):
+    """Large Reconstruction Model: see the module docstring."""
+
+    def __init__(self, config: LRMConfig) -> None:
+        """Build every stage from ``config``."""
+        super().__init__()
+        self.config = c = config
+        self.encoder = ImageEncoder(c.image_size, c.patch_size, c.encoder_dim, c.encoder_depth,
+                                    c.heads)
+        self.tokens = nn.Parameter(torch.randn(1, 3 * c.token_resolution**2, c.dim) * 0.02)
+        self.blocks = nn.ModuleList(
+            CrossAttentionBlock(c.dim, c.heads, (c.encoder_dim,)) for _ in range(c.depth)
+        )
+        self.upsampler = TriplaneUpsampler(c.dim, c.token_resolution, c.upsample,
+                                           c.plane_channels)
+        self.decoder = TriplaneDecoder(c.plane_channels, c.decoder_hidden, c.decoder_layers)
+
+    def forward(self, rgb: torch.Tensor, plucker: torch.Tensor) -> LRMOutput:
+        """Reconstruct from views rgb (B, V, 3, H, W) in [0, 1] and rays (B, V, 6, H, W)."""
+        size = self.config.image_size
+        if rgb.dim() != 5 or rgb.shape[2] != 3 or tuple(rgb.shape[-2:]) != (size, size):
+            raise ShapeError(f'rgb: expected (B, V, 3, {size}, {size}), got {tuple(rgb.shape)}')
+        if plucker.shape[:2] != rgb.shape[:2] or plucker.shape[2] != 6:
+            raise ShapeError(f'plucker: expected (B, V, 6, {size}, {size}) matching rgb, got '
+                             f'{tuple(plucker.shape)}')
+        context = self.encoder(rgb, plucker)
+        x = self.tokens.expand(rgb.shape[0], -1, -1)
+        for block in self.blocks:
+            x = block(x, (context,))
+        return LRMOutput(planes=self.upsampler(x), features=x)
+
+    def reconstruct(self, rgb: torch.Tensor, cameras: Cameras) -> LRMOutput:
+        """Reconstruct one instant from V views (V, 3, H, W) and their cameras."""
+        return self(rgb[None], cameras.plucker()[None].to(rgb))
+
+    def decode(self, planes: torch.Tensor, points: torch.Tensor) -> FieldOutput:
+        """Decode points (B, N, 3) in the unit cube from planes."""
+        return self.decoder(planes, points)
+
+
+def load_lrm(path, device: torch.device | str = 'cpu') -> LRM:
+    """Load an LRM checkpoint (safetensors with its config) for inference, in eval mode."""
+    model, _, _ = load_model(path, LRM, LRMConfig, kind='lrm', device=device)
+    return model.eval()

@@ -1,0 +1,83 @@
+"""Tests for lim_ros.geometry.grid: vertex-centred 'ij' grids and chunked evaluation."""
+
+from lim_ros.errors import ConfigError, ShapeError
+from lim_ros.geometry import evaluate_on_grid, grid_axis, grid_points, grid_spacing
+import pytest
+import torch
+
+
+def _anisotropic(points: torch.Tensor) -> torch.Tensor:
+    return points[:, 0] + 2.0 * points[:, 1] + 3.0 * points[:, 2]
+
+
+def test_axis_is_vertex_centred_and_spans_the_box():
+    axis = grid_axis(5, half_size=2.0)
+    assert torch.allclose(axis, torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0]))
+    assert grid_spacing(5, 2.0) == pytest.approx(1.0)
+    assert grid_spacing(64) == pytest.approx(2.0 / 63.0)
+
+
+def test_grid_points_shape_order_and_dtype():
+    points = grid_points(3)
+    assert points.shape == (27, 3)
+    assert points.dtype == torch.float32
+    # k (z) runs fastest, then j (y), then i (x).
+    assert torch.equal(points[0], torch.tensor([-1.0, -1.0, -1.0]))
+    assert torch.equal(points[1], torch.tensor([-1.0, -1.0, 0.0]))
+    assert torch.equal(points[3], torch.tensor([-1.0, 0.0, -1.0]))
+    assert torch.equal(points[9], torch.tensor([0.0, -1.0, -1.0]))
+    assert torch.equal(points[-1], torch.tensor([1.0, 1.0, 1.0]))
+
+
+@pytest.mark.parametrize('chunk', [1000, 7, 65536])
+def test_evaluate_on_grid_indexing_matches_grid_points(chunk):
+    r = 17
+    grid = evaluate_on_grid(_anisotropic, r, half_size=0.5, chunk=chunk)
+    assert grid.shape == (r, r, r)
+    assert torch.allclose(grid.reshape(-1), _anisotropic(grid_points(r, 0.5)))
+    axis = grid_axis(r, 0.5)
+    i, j, k = 3, 11, 5
+    expected = axis[i] + 2.0 * axis[j] + 3.0 * axis[k]
+    assert float(grid[i, j, k]) == pytest.approx(float(expected))
+    # Steps along each index change the value by 1, 2 and 3 spacings.
+    step = grid_spacing(r, 0.5)
+    assert float(grid[i + 1, j, k] - grid[i, j, k]) == pytest.approx(step, abs=1e-6)
+    assert float(grid[i, j + 1, k] - grid[i, j, k]) == pytest.approx(2 * step, abs=1e-6)
+    assert float(grid[i, j, k + 1] - grid[i, j, k]) == pytest.approx(3 * step, abs=1e-6)
+
+
+def test_evaluate_on_grid_runs_without_gradients_in_chunks():
+    layer = torch.nn.Linear(3, 1)
+    calls = []
+
+    def model(points: torch.Tensor) -> torch.Tensor:
+        calls.append(points.shape[0])
+        return layer(points)[:, 0]
+
+    grid = evaluate_on_grid(model, 10, chunk=300)
+    assert not grid.requires_grad
+    assert sum(calls) == 1000
+    assert max(calls) == 300
+
+
+def test_evaluate_on_grid_rejects_a_wrong_output_shape():
+    with pytest.raises(ShapeError, match='fn'):
+        evaluate_on_grid(lambda p: p, 4)
+    with pytest.raises(ShapeError, match='fn'):
+        evaluate_on_grid(lambda p: p.sum().item(), 4)
+
+
+@pytest.mark.parametrize('kwargs, field', [
+    ({'resolution': 1}, 'resolution'),
+    ({'resolution': 4.0}, 'resolution'),
+    ({'resolution': True}, 'resolution'),
+    ({'resolution': 4, 'half_size': 0.0}, 'half_size'),
+    ({'resolution': 4, 'half_size': float('inf')}, 'half_size'),
+    ({'resolution': 4, 'chunk': 0}, 'chunk'),
+])
+def test_bad_arguments_raise_config_error(kwargs, field):
+    with pytest.raises(ConfigError, match=field):
+        evaluate_on_grid(_anisotropic, **kwargs)
+    if 'chunk' not in kwargs:
+        with pytest.raises(ConfigError, match=field):
+            grid_points(**kwargs)
