@@ -24,12 +24,12 @@ class FieldOutput:
 
 
 class TriplaneDecoder(nn.Module):
-    """MLP from concatenated plane features (3C) to 1 + 3 + 3 outputs."""
+    """MLP from plane features (3C) and the point's coordinates (3) to 1 + 3 + 3 outputs."""
 
     def __init__(self, plane_channels: int, hidden: int, layers: int) -> None:
         """Create ``layers`` hidden layers of width ``hidden``."""
         super().__init__()
-        widths = [3 * plane_channels] + [hidden] * layers
+        widths = [3 * plane_channels + 3] + [hidden] * layers
         body: list[nn.Module] = []
         for a, b in zip(widths[:-1], widths[1:]):
             body += [nn.Linear(a, b), nn.SiLU()]
@@ -38,7 +38,8 @@ class TriplaneDecoder(nn.Module):
 
     def forward(self, planes: torch.Tensor, points: torch.Tensor) -> FieldOutput:
         """Decode points (B, N, 3) from planes (B, 3, C, R, R)."""
-        out = self.head(self.body(sample_planes(planes, points)))
+        features = torch.cat([sample_planes(planes, points), points.to(planes.dtype)], dim=-1)
+        out = self.head(self.body(features))
         return FieldOutput(
             sdf=out[..., 0],
             albedo=torch.sigmoid(out[..., 1:4]),

@@ -2,22 +2,24 @@
 LRM: posed views of one instant → triplane (Hong et al. 2023, multi-view variant).
 
 Stages: `ImageEncoder` (RGB + Plücker patches, cross-view self-attention) → triplane
-transformer (3·R·R learnable tokens; each block cross-attends to all view tokens, then
-self-attends, then MLP) → the last block's token features, which LIM consumes → a linear
-"deconvolution" that upsamples every token to an s×s patch of C channels, giving planes of
-R·s × R·s. The `TriplaneDecoder` turns plane features at a point into SDF, albedo and
-canonical position.
+transformer (3·R·R learnable tokens plus column features, see `projected_tokens`; each block
+cross-attends to all view tokens, then self-attends, then MLP) → the last block's token
+features, which LIM consumes → a linear "deconvolution" that upsamples every token to an s×s
+patch of C channels, giving planes of R·s × R·s, to which column statistics of the raw
+colours at that resolution are added (cheap: no gradient flows through the sampling). The
+`TriplaneDecoder` turns plane features at a point into SDF, albedo and canonical position.
 """
 
 from dataclasses import dataclass
 
 from einops import rearrange
 from lim_ros.cameras import Cameras
-from lim_ros.errors import ShapeError
+from lim_ros.errors import check_shape, ShapeError
 from lim_ros.models.attention import CrossAttentionBlock
 from lim_ros.models.checkpoint import load_model
 from lim_ros.models.decoder import FieldOutput, TriplaneDecoder
 from lim_ros.models.image_encoder import ImageEncoder
+from lim_ros.models.projected_tokens import ColumnFeatures, ViewFeatures
 import torch
 from torch import nn
 
@@ -36,6 +38,8 @@ class LRMConfig:
     token_resolution: int = 8  # R: triplane tokens per plane side
     upsample: int = 4  # s: plane resolution is R·s
     plane_channels: int = 32  # C
+    depth_samples: int = 8  # K: points per token column for the projected token features
+    projection_channels: int = 32  # CNN channels read at those points
     decoder_hidden: int = 64
     decoder_layers: int = 3
 
@@ -52,7 +56,8 @@ class LRMConfig:
         if name == 'base':
             return LRMConfig(image_size=128, patch_size=8, encoder_dim=384, encoder_depth=6,
                              dim=512, depth=12, heads=8, token_resolution=16, upsample=4,
-                             plane_channels=40, decoder_hidden=64, decoder_layers=4)
+                             plane_channels=40, depth_samples=16, projection_channels=64,
+                             decoder_hidden=64, decoder_layers=4)
         raise ValueError(f"preset: expected 'tiny' or 'base', got {name!r}")
 
 
@@ -91,6 +96,11 @@ class LRM(nn.Module):
         self.encoder = ImageEncoder(c.image_size, c.patch_size, c.encoder_dim, c.encoder_depth,
                                     c.heads)
         self.tokens = nn.Parameter(torch.randn(1, 3 * c.token_resolution**2, c.dim) * 0.02)
+        self.view_features = ViewFeatures(c.projection_channels)
+        self.token_columns = ColumnFeatures(c.token_resolution, c.depth_samples,
+                                            c.projection_channels, c.dim)
+        self.plane_columns = ColumnFeatures(c.plane_resolution, c.depth_samples, 3,
+                                            c.plane_channels)
         self.blocks = nn.ModuleList(
             CrossAttentionBlock(c.dim, c.heads, (c.encoder_dim,)) for _ in range(c.depth)
         )
@@ -98,23 +108,34 @@ class LRM(nn.Module):
                                            c.plane_channels)
         self.decoder = TriplaneDecoder(c.plane_channels, c.decoder_hidden, c.decoder_layers)
 
-    def forward(self, rgb: torch.Tensor, plucker: torch.Tensor) -> LRMOutput:
-        """Reconstruct from views rgb (B, V, 3, H, W) in [0, 1] and rays (B, V, 6, H, W)."""
+    def forward(self, rgb: torch.Tensor, K: torch.Tensor, world_T_cam: torch.Tensor) -> LRMOutput:
+        """
+        Reconstruct B instants from V posed views each.
+
+        rgb (B, V, 3, H, W) in [0, 1]; intrinsics K (B, V, 3, 3) in pixels; camera-to-world
+        poses (B, V, 4, 4) in the volume frame, OpenCV convention.
+        """
         size = self.config.image_size
         if rgb.dim() != 5 or rgb.shape[2] != 3 or tuple(rgb.shape[-2:]) != (size, size):
             raise ShapeError(f'rgb: expected (B, V, 3, {size}, {size}), got {tuple(rgb.shape)}')
-        if plucker.shape[:2] != rgb.shape[:2] or plucker.shape[2] != 6:
-            raise ShapeError(f'plucker: expected (B, V, 6, {size}, {size}) matching rgb, got '
-                             f'{tuple(plucker.shape)}')
+        check_shape('K', tuple(K.shape), (*rgb.shape[:2], 3, 3))
+        check_shape('world_T_cam', tuple(world_T_cam.shape), (*rgb.shape[:2], 4, 4))
+        plucker = torch.stack([Cameras(k, pose, size, size).plucker()
+                               for k, pose in zip(K, world_T_cam)])
         context = self.encoder(rgb, plucker)
-        x = self.tokens.expand(rgb.shape[0], -1, -1)
+        maps = self.view_features(rgb)
+        x = self.tokens + self.token_columns(maps, K, world_T_cam, (size, size))
         for block in self.blocks:
             x = block(x, (context,))
-        return LRMOutput(planes=self.upsampler(x), features=x)
+        pixels = rearrange(rgb, 'b v c h w -> (b v) c h w')  # the planes read raw colours
+        columns = self.plane_columns(pixels, K, world_T_cam, (size, size))
+        n = self.config.plane_resolution
+        planes = self.upsampler(x) + rearrange(columns, 'b (p i j) c -> b p c i j', p=3, i=n, j=n)
+        return LRMOutput(planes=planes, features=x)
 
     def reconstruct(self, rgb: torch.Tensor, cameras: Cameras) -> LRMOutput:
         """Reconstruct one instant from V views (V, 3, H, W) and their cameras."""
-        return self(rgb[None], cameras.plucker()[None].to(rgb))
+        return self(rgb[None], cameras.K[None].to(rgb), cameras.world_T_cam[None].to(rgb))
 
     def decode(self, planes: torch.Tensor, points: torch.Tensor) -> FieldOutput:
         """Decode points (B, N, 3) in the unit cube from planes."""

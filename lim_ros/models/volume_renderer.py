@@ -27,7 +27,8 @@ class RayOutput:
 def laplace_density(sdf: torch.Tensor, beta: float) -> torch.Tensor:
     """Return the VolSDF density of signed distances (negative inside), Laplace scale ``beta``."""
     s = -sdf
-    return torch.where(s <= 0, 0.5 * torch.exp(s / beta), 1.0 - 0.5 * torch.exp(-s / beta)) / beta
+    tail = 0.5 * torch.exp(-s.abs() / beta)  # finite on both branches, so gradients are too
+    return torch.where(s <= 0, tail, 1.0 - tail) / beta
 
 
 def render_rays(

@@ -18,7 +18,8 @@ class ViewBatch:
     """Input views and novel-view rays of B samples at one instant."""
 
     rgb: torch.Tensor  # (B, V_in, 3, H, W)
-    plucker: torch.Tensor  # (B, V_in, 6, H, W)
+    K: torch.Tensor  # (B, V_in, 3, 3)
+    world_T_cam: torch.Tensor  # (B, V_in, 4, 4)
     ray_origins: torch.Tensor  # (B, N, 3)
     ray_dirs: torch.Tensor  # (B, N, 3)
     ray_targets: RayTargets
@@ -36,11 +37,6 @@ def batch_cameras(batch: WorldSample) -> list[Cameras]:
     """Return the cameras of every sample of a stacked batch."""
     h, w = batch.rgb.shape[-2:]
     return [Cameras(k, pose, int(h), int(w)) for k, pose in zip(batch.K, batch.world_T_cam)]
-
-
-def batch_plucker(batch: WorldSample, views: torch.Tensor) -> torch.Tensor:
-    """Return the Plücker rays (B, V_in, 6, H, W) of views ``views`` of a stacked batch."""
-    return torch.stack([cams.plucker()[views] for cams in batch_cameras(batch)])
 
 
 def make_view_batch(
@@ -75,7 +71,8 @@ def make_view_batch(
         distance.append(dist[novel].reshape(-1)[pick])
     return ViewBatch(
         rgb=batch.rgb[:, time_index, input_views],
-        plucker=batch_plucker(batch, input_views),
+        K=batch.K[:, input_views],
+        world_T_cam=batch.world_T_cam[:, input_views],
         ray_origins=torch.stack(origins),
         ray_dirs=torch.stack(dirs),
         ray_targets=RayTargets(torch.stack(albedo), torch.stack(mask), torch.stack(distance)),

@@ -19,7 +19,7 @@ from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.models.checkpoint import load_training_state, save_checkpoint, save_training_state
 from lim_ros.models.lrm import LRM, LRMConfig
 from lim_ros.models.volume_renderer import render_rays
-from lim_ros.training.batches import batch_plucker, make_view_batch, stack_samples
+from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.lrm_losses import LossWeights, point_losses, render_losses, total_loss
 from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
 import torch
@@ -73,7 +73,8 @@ def validation_iou(model: LRM, val: WorldSample, cfg: LRMTrainConfig) -> float:
     device = torch.device(cfg.device)
     n_uniform = DataConfig().num_volume_points
     views = torch.arange(val.rgb.shape[2])
-    out = model(val.rgb[:, 0].to(device), batch_plucker(val, views).to(device))
+    out = model(val.rgb[:, 0, views].to(device), val.K[:, views].to(device),
+                val.world_T_cam[:, views].to(device))
     points = val.query_points[:, 0, :n_uniform].to(device)
     pred = model.decode(out.planes, points).sdf < 0
     true = val.query_sdf[:, 0, :n_uniform].to(device) < 0
@@ -101,7 +102,7 @@ def train_step(model: LRM, batch: WorldSample, cfg: LRMTrainConfig,
     v_in = high if use_max else int(torch.randint(cfg.min_views, high + 1, (1,), generator=g))
     views = torch.randperm(total_views, generator=g)[:v_in]
     vb = make_view_batch(batch, 0, views, cfg.render_rays, g)
-    out = model(vb.rgb.to(device), vb.plucker.to(device))
+    out = model(vb.rgb.to(device), vb.K.to(device), vb.world_T_cam.to(device))
     q = torch.randint(batch.query_points.shape[2], (cfg.query_points,), generator=g)
     s = torch.randint(batch.surface_points.shape[2], (cfg.surface_points,), generator=g)
     query = model.decode(out.planes, batch.query_points[:, 0, q].to(device))

@@ -33,3 +33,24 @@ def test_bench_render_writes_json_with_a_baseline_ratio(tmp_path):
 def test_unknown_family_is_rejected_by_the_parser():
     with pytest.raises(SystemExit):
         main(['data', 'preview', '--family', 'dragon'])
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path, capsys):
+    status = main(['eval', 'lrm', '--checkpoint', str(tmp_path / 'none.safetensors'),
+                   '--out', str(tmp_path / 'x.json')])
+    assert status == 2
+    assert 'none.safetensors' in capsys.readouterr().err
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / 'bad.safetensors'
+    bad.write_bytes(b'not a checkpoint at all')
+    assert main(['eval', 'lrm', '--checkpoint', str(bad), '--out', str(tmp_path / 'x.json')]) == 2
+    assert 'corrupt' in capsys.readouterr().err
+
+
+def test_bad_training_config_is_a_clear_error(tmp_path, capsys):
+    config = tmp_path / 'train.yaml'
+    config.write_text('steps: 10\nbatch: 4\n')
+    assert main(['train', 'lrm', '--config', str(config)]) == 2
+    assert "unknown fields ['batch']" in capsys.readouterr().err
