@@ -56,6 +56,12 @@ def _train_lrm(args: argparse.Namespace) -> None:
     print(f"best validation IoU {summary['best']}")
 
 
+def _train_summary(args: argparse.Namespace) -> None:
+    from lim_ros.training.log_summary import summarise
+
+    print(summarise(args.run / 'log.jsonl', args.every), end='')
+
+
 def _eval_lrm(args: argparse.Namespace) -> None:
     from lim_ros.eval.lrm_eval import LRMEvalConfig, run
     from lim_ros.models.lrm import load_lrm
@@ -114,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     lrm.add_argument('--config', type=Path, default=Path('config/train/lrm_tiny.yaml'))
     lrm.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
     lrm.set_defaults(func=_train_lrm)
+    summary = training.add_parser('summary', help="a run's log as a Markdown table")
+    summary.add_argument('run', type=Path, help='the run directory (holding log.jsonl)')
+    summary.add_argument('--every', type=int, default=500)
+    summary.set_defaults(func=_train_summary)
 
     evaluation = commands.add_parser('eval', help='evaluate a model').add_subparsers(
         dest='eval_command', required=True)

@@ -2,10 +2,13 @@
 LRM losses: 3D point supervision and rendering losses on views not given as input.
 
 Point losses (per sample, averaged): truncated L1 on the SDF at query points (both sides
-clamped to ±``truncation``) plus L1 of the SDF at true surface points (should be 0); L1 on
-albedo and on canonical position at surface points. Rendering losses on rays of novel views:
-L1 between the composited albedo (over a white background) and the true albedo image, binary
-cross-entropy between opacity and mask, and L1 on distance along the ray on object pixels.
+clamped to ±``truncation``) plus L1 of the SDF at true surface points (should be 0); a
+class-balanced occupancy cross-entropy on the sign of the SDF (logit ``-sdf / sharpness``;
+inside and outside points weigh the same in total, so thin parts are not given up to the
+majority class); L1 on albedo and on canonical position at surface points. Rendering losses
+on rays of novel views: L1 between the composited albedo (over a white background) and the
+true albedo image, binary cross-entropy between opacity and mask, and L1 on distance along
+the ray on object pixels.
 """
 
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ class LossWeights:
 
     sdf: float = 1.0
     surface: float = 1.0
+    occupancy: float = 0.1
     albedo: float = 0.5
     canonical: float = 0.5
     render_albedo: float = 0.5
@@ -45,10 +49,17 @@ def point_losses(
     surface_colours: torch.Tensor,
     surface_canonical: torch.Tensor,
     truncation: float,
+    sharpness: float = 0.05,
 ) -> dict[str, torch.Tensor]:
     """Return the point-supervision terms of decoded query (B, Q) and surface (B, S) points."""
     clamp = truncation
+    inside = (query_sdf < 0).to(query.sdf.dtype)
+    bce = F.binary_cross_entropy_with_logits(-query.sdf / sharpness, inside, reduction='none')
+    n_in = inside.sum().clamp_min(1.0)
+    n_out = (1.0 - inside).sum().clamp_min(1.0)
+    occupancy = 0.5 * ((bce * inside).sum() / n_in + (bce * (1.0 - inside)).sum() / n_out)
     return {
+        'occupancy': occupancy,
         'sdf': (query.sdf.clamp(-clamp, clamp) - query_sdf.clamp(-clamp, clamp)).abs().mean(),
         'surface': surface.sdf.abs().mean(),
         'albedo': (surface.albedo - surface_colours).abs().mean(),

@@ -7,6 +7,7 @@ from lim_ros.data.cache import CachedDataset, write_cache
 from lim_ros.data.dataset import DataConfig
 from lim_ros.errors import CheckpointError
 from lim_ros.models.lrm import load_lrm, LRMConfig
+from lim_ros.training.log_summary import summarise
 from lim_ros.training.train_lrm import learning_rate, LRMTrainConfig, train
 import pytest
 from safetensors.torch import load_file
@@ -68,3 +69,13 @@ def test_learning_rate_warms_up_then_decays():
     assert learning_rate(cfg, 0) == pytest.approx(0.1)
     assert learning_rate(cfg, 10) == pytest.approx(1.0)
     assert learning_rate(cfg, 99) == pytest.approx(0.1, abs=1e-3)
+
+
+def test_log_summary_table(cache, tmp_path):
+    train(_config(cache, tmp_path, 4))
+    table = summarise(tmp_path / 'log.jsonl', every=2)
+    rows = table.strip().splitlines()
+    assert rows[0].startswith('| step |') and len(rows) == 2 + 2  # header, rule, steps 2 and 4
+    assert rows[-1].startswith('| 4 |')
+    with pytest.raises(CheckpointError, match='no training log'):
+        summarise(tmp_path / 'missing.jsonl')

@@ -1,0 +1,26 @@
+"""Summaries of a training run's JSON-lines log, as a Markdown table for model cards."""
+
+import json
+from pathlib import Path
+
+from lim_ros.errors import CheckpointError
+
+COLUMNS = ('step', 'elapsed_s', 'loss', 'sdf', 'surface', 'albedo', 'render_albedo',
+           'render_mask', 'val_iou_seen', 'val_iou_held_out')
+
+
+def summarise(log_path: Path, every: int = 500) -> str:
+    """Return a Markdown table of the log's records at multiples of ``every`` steps."""
+    path = Path(log_path)
+    if not path.is_file():
+        raise CheckpointError(f'{path}: no training log')
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    picked = [r for r in records if r['step'] % every == 0 or r is records[-1]]
+    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
+    for record in picked:
+        cells = []
+        for name in COLUMNS:
+            value = record.get(name, '')
+            cells.append(f'{value:.4g}' if isinstance(value, float) else str(value))
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
