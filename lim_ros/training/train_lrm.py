@@ -159,10 +159,10 @@ def train(cfg: LRMTrainConfig, resume: bool = True) -> dict:
         optimizer.step()
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
-            record = {'step': done, 'loss': float(loss), 'lr': learning_rate(cfg, step),
+            record = {'step': done, 'loss': loss.item(), 'lr': learning_rate(cfg, step),
                       'elapsed_s': round(time.time() - start, 1),
                       **{k: round(float(v), 5) for k, v in terms.items()}}
-            bar.set_postfix(loss=f'{float(loss):.4f}', sdf=f'{float(terms["sdf"]):.4f}')
+            bar.set_postfix(loss=f'{loss.item():.4f}', sdf=f'{terms["sdf"].item():.4f}')
             if done % cfg.checkpoint_every == 0 or done == cfg.steps:
                 ious = {k: validation_iou(model, v, cfg) for k, v in val.items()}
                 record.update({f'val_iou_{k}': round(v, 4) for k, v in ious.items()})
