@@ -9,16 +9,14 @@ from lim_ros.eval.lrm_eval import (
     run,
     signed_distance_grid,
 )
-from lim_ros.models.lrm import load_lrm, LRM, LRMConfig
+from lim_ros.models.lrm import load_lrm, LRM
 import numpy as np
 import pytest
+from tiny_models import TINY_LRM
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / 'models' / 'lrm_tiny.safetensors'
-SMALL = LRMConfig(image_size=32, patch_size=8, encoder_dim=32, encoder_depth=1, dim=32, depth=2,
-                  heads=2, token_resolution=4, upsample=2, plane_channels=8, decoder_hidden=16,
-                  decoder_layers=2)
 
 
 def test_signed_distance_grid_of_a_box():
@@ -32,7 +30,7 @@ def test_signed_distance_grid_of_a_box():
 
 def test_harness_scores_both_methods(tmp_path):
     cfg = LRMEvalConfig(samples_per_split=1, grid_resolution=24, surface_points=500)
-    rows = run(LRM(SMALL).eval(), cfg, tmp_path / 'lrm.json', figures=tmp_path)
+    rows = run(LRM(TINY_LRM).eval(), cfg, tmp_path / 'lrm.json', figures=tmp_path)
     assert {(r['split'], r['method']) for r in rows} == {
         (s, m) for s in ('seen', 'held_out') for m in ('lrm', 'visual_hull')}
     hull = [r for r in rows if r['method'] == 'visual_hull']

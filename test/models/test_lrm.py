@@ -3,16 +3,13 @@
 from lim_ros.cameras import random_cameras, rig
 from lim_ros.errors import ShapeError
 from lim_ros.models.decoder import FieldOutput
-from lim_ros.models.lrm import LRM, LRMConfig
+from lim_ros.models.lrm import LRM
 from lim_ros.models.projected_tokens import column_points, ColumnFeatures, ViewFeatures
 from lim_ros.models.triplane import sample_planes
 from lim_ros.models.volume_renderer import laplace_density, render_rays
 import pytest
+from tiny_models import TINY_LRM
 import torch
-
-SMALL = LRMConfig(image_size=32, patch_size=8, encoder_dim=32, encoder_depth=1, dim=32, depth=2,
-                  heads=2, token_resolution=4, upsample=2, plane_channels=8, decoder_hidden=16,
-                  decoder_layers=2)
 
 
 def _cameras(batch: int, views: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -21,7 +18,7 @@ def _cameras(batch: int, views: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_lrm_shapes_for_any_number_of_views():
-    model = LRM(SMALL)
+    model = LRM(TINY_LRM)
     for views in (1, 3, 6):
         out = model(torch.rand(2, views, 3, 32, 32), *_cameras(2, views))
         assert out.planes.shape == (2, 3, 8, 8, 8)
@@ -32,14 +29,14 @@ def test_lrm_shapes_for_any_number_of_views():
 
 
 def test_reconstruct_from_cameras():
-    model = LRM(SMALL)
+    model = LRM(TINY_LRM)
     cams = rig(4, 32)
     out = model.reconstruct(torch.rand(4, 3, 32, 32), cams)
     assert out.planes.shape[0] == 1
 
 
 def test_views_are_an_unordered_set():
-    model = LRM(SMALL).eval()
+    model = LRM(TINY_LRM).eval()
     rgb, (k, poses) = torch.rand(1, 3, 3, 32, 32), _cameras(1, 3)
     order = torch.tensor([2, 0, 1])
     a = model(rgb, k, poses).planes
@@ -48,7 +45,7 @@ def test_views_are_an_unordered_set():
 
 
 def test_bad_input_shapes_raise_shape_error():
-    model = LRM(SMALL)
+    model = LRM(TINY_LRM)
     k, poses = _cameras(1, 2)
     with pytest.raises(ShapeError, match='rgb'):
         model(torch.rand(1, 2, 3, 16, 16), k, poses)

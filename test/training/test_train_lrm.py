@@ -6,16 +6,13 @@ from pathlib import Path
 from lim_ros.data.cache import CachedDataset, write_cache
 from lim_ros.data.dataset import DataConfig
 from lim_ros.errors import CheckpointError
-from lim_ros.models.lrm import load_lrm, LRMConfig
+from lim_ros.models.lrm import load_lrm
 from lim_ros.training.log_summary import summarise
 from lim_ros.training.train_lrm import learning_rate, LRMTrainConfig, train
 import pytest
 from safetensors.torch import load_file
+from tiny_models import TINY_LRM
 import torch
-
-MODEL = LRMConfig(image_size=32, patch_size=8, encoder_dim=32, encoder_depth=1, dim=32, depth=2,
-                  heads=2, token_resolution=4, upsample=2, plane_channels=8, decoder_hidden=16,
-                  decoder_layers=2)
 
 
 @pytest.fixture(scope='module')
@@ -28,7 +25,7 @@ def cache(tmp_path_factory) -> Path:
 
 
 def _config(cache: Path, out: Path, steps: int) -> LRMTrainConfig:
-    return LRMTrainConfig(model=MODEL, data_dir=str(cache), out_dir=str(out), steps=steps,
+    return LRMTrainConfig(model=TINY_LRM, data_dir=str(cache), out_dir=str(out), steps=steps,
                           batch_size=2, warmup_steps=2, max_views=2, query_points=64,
                           surface_points=32, render_rays=16, render_samples=8, log_every=1,
                           checkpoint_every=2, val_samples=1)
@@ -49,7 +46,7 @@ def test_training_writes_checkpoints_and_resumes(cache, tmp_path):
     for name in ('best.safetensors', 'last.safetensors', 'log.jsonl', 'summary.json'):
         assert (tmp_path / name).exists()
     model = load_lrm(tmp_path / 'best.safetensors')
-    assert model.config == MODEL
+    assert model.config == TINY_LRM
     train(_config(cache, tmp_path, 5))  # resumes at step 3
     records = [json.loads(line) for line in (tmp_path / 'log.jsonl').read_text().splitlines()]
     assert [r['step'] for r in records] == [1, 2, 3, 4, 5]
