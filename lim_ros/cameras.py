@@ -43,6 +43,10 @@ class Cameras:
         """Camera centres in the world (V, 3)."""
         return self.world_T_cam[:, :3, 3]
 
+    def select(self, views: slice | torch.Tensor) -> 'Cameras':
+        """Return the cameras ``views`` (a slice or an index tensor) of this set."""
+        return Cameras(self.K[views], self.world_T_cam[views], self.height, self.width)
+
     def to(self, device: torch.device | str) -> 'Cameras':
         """Move to ``device``."""
         return Cameras(self.K.to(device), self.world_T_cam.to(device), self.height, self.width)

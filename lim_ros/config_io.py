@@ -84,11 +84,6 @@ def _convert(tp: Any, value: Any, where: str, require_all: bool = False) -> Any:
     return value
 
 
-def to_dict(config: Any) -> dict[str, Any]:
-    """Plain-data form of a config dataclass (tuples become lists, as YAML and JSON write)."""
-    return dataclasses.asdict(config)
-
-
 def load_yaml(path: Path, cls: type[T]) -> T:
     """Read a YAML file whose keys are ``cls``'s fields."""
     path = Path(path)

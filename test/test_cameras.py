@@ -90,3 +90,12 @@ def test_unproject_inverts_project():
     assert torch.allclose(own, torch.full_like(own, 2.5), atol=1e-4)
     with pytest.raises(ShapeError, match='depth'):
         cams.unproject(torch.zeros(4, 16, 16))
+
+
+def test_select_keeps_the_chosen_views():
+    cams = rig(6, 16)
+    first, rest = cams.select(slice(4)), cams.select(slice(4, None))
+    assert len(first) == 4 and len(rest) == 2
+    assert torch.equal(rest.world_T_cam, cams.world_T_cam[4:])
+    picked = cams.select(torch.tensor([5, 0]))
+    assert torch.equal(picked.K[0], cams.K[5]) and picked.height == 16

@@ -1,9 +1,9 @@
 """Tests of config dataclasses from YAML and plain data."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from lim_ros.config_io import from_dict, load_yaml, to_dict
+from lim_ros.config_io import from_dict, load_yaml
 from lim_ros.errors import ConfigError
 from lim_ros.training.train_lrm import LRMTrainConfig
 import pytest
@@ -25,7 +25,7 @@ class Outer:
 
 def test_round_trip_rebuilds_tuples_and_nested_dataclasses():
     config = Outer(Inner((3, 4, 5), 'b'), 2.5)
-    assert from_dict(Outer, to_dict(config)) == config
+    assert from_dict(Outer, asdict(config)) == config
 
 
 def test_missing_keys_take_defaults_unless_all_are_required():

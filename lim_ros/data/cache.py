@@ -58,7 +58,6 @@ class CachedDataset(Dataset):
             try:
                 with safe_open(str(path), framework='pt') as f:
                     self.families += json.loads(f.metadata()['families'])
-                    self.config = json.loads(f.metadata()['config'])
                     for name in columns:
                         columns[name].append(f.get_tensor(name))
             except (OSError, KeyError, ValueError) as error:

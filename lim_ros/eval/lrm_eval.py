@@ -16,16 +16,15 @@ from pathlib import Path
 
 import imageio.v3 as iio
 from lim_ros.bench.report import report
-from lim_ros.cameras import Cameras
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.data.preview import grid
 from lim_ros.errors import ShapeError
 from lim_ros.geometry.grid import evaluate_on_grid, grid_points, grid_spacing
 from lim_ros.geometry.mesh import extract_mesh
 from lim_ros.geometry.visual_hull import (
+    occupancy_sdf_grid,
     visual_hull_colours,
     visual_hull_occupancy,
-    visual_hull_sdf_grid,
 )
 from lim_ros.metrics import chamfer, f_score, psnr, volumetric_iou
 from lim_ros.models.lrm import LRM
@@ -64,17 +63,10 @@ def evaluation_set(cfg: LRMEvalConfig, image_size: int, split: str) -> list[Worl
     return [dataset[i] for i in range(len(dataset))]
 
 
-def _split_views(sample: WorldSample, cfg: LRMEvalConfig) -> tuple[Cameras, Cameras]:
-    cams = sample.cameras()
-    v = cfg.input_views
-    first = Cameras(cams.K[:v], cams.world_T_cam[:v], cams.height, cams.width)
-    rest = Cameras(cams.K[v:], cams.world_T_cam[v:], cams.height, cams.width)
-    return first, rest
-
-
-def _geometry_scores(sdf_grid: torch.Tensor, truth: torch.Tensor, surface: torch.Tensor,
-                     cfg: LRMEvalConfig) -> dict[str, float]:
-    iou = volumetric_iou(sdf_grid < 0, truth)
+def _geometry_scores(occupancy: torch.Tensor, sdf_grid: torch.Tensor, truth: torch.Tensor,
+                     surface: torch.Tensor, cfg: LRMEvalConfig) -> dict[str, float]:
+    """Return the IoU of ``occupancy`` and Chamfer, F-score of the mesh of ``sdf_grid``."""
+    iou = volumetric_iou(occupancy, truth)
     try:
         mesh = extract_mesh(sdf_grid)
     except ShapeError:  # an empty reconstruction: no surface to compare
@@ -107,23 +99,24 @@ def evaluate_sample(model: LRM, sample: WorldSample, cfg: LRMEvalConfig,
     r = cfg.grid_resolution
     truth = evaluate_on_grid(lambda p: obj.sdf(p, t), r) < 0
     surface = obj.surface_samples(t, cfg.surface_points, torch.Generator().manual_seed(1)).points
-    inputs, novel = _split_views(sample, cfg)
     v = cfg.input_views
+    cams = sample.cameras()
+    inputs, novel = cams.select(slice(v)), cams.select(slice(v, None))
     rgb, masks = sample.rgb[0, :v], sample.mask[0, :v]
     target = sample.rgb[0, v:]
 
     out = model.reconstruct(rgb.to(device), inputs.to(device))
     decode = lambda p: model.decode(out.planes, p[None].to(device))  # noqa: E731
     lrm_grid = evaluate_on_grid(lambda p: decode(p).sdf[0].cpu(), r)
-    lrm = _geometry_scores(lrm_grid, truth, surface, cfg)
+    lrm = _geometry_scores(lrm_grid < 0, lrm_grid, truth, surface, cfg)
     field = GridField(lrm_grid.clamp(-cfg.sdf_clamp, cfg.sdf_clamp),
                       lambda p: decode(p).albedo[0].cpu())
     lrm_rgb = render(field, novel, t).rgb
     lrm['psnr'] = psnr(lrm_rgb, target)
 
     hull_occupancy = visual_hull_occupancy(masks, inputs, grid_points(r)).reshape(r, r, r)
-    hull = _geometry_scores(visual_hull_sdf_grid(masks, inputs, r), truth, surface, cfg)
-    hull['iou'] = volumetric_iou(hull_occupancy, truth)
+    hull = _geometry_scores(hull_occupancy, occupancy_sdf_grid(hull_occupancy), truth, surface,
+                            cfg)
     hull_field = GridField(signed_distance_grid(hull_occupancy, r),
                            lambda p: visual_hull_colours(rgb, masks, inputs, p, fill=1.0))
     hull_rgb = render(hull_field, novel, t, RenderConfig(ambient=1.0)).rgb

@@ -9,6 +9,7 @@ module's docstring for its details.
 from lim_ros.geometry.grid import evaluate_on_grid, grid_axis, grid_points, grid_spacing
 from lim_ros.geometry.mesh import extract_mesh, Mesh
 from lim_ros.geometry.visual_hull import (
+    occupancy_sdf_grid,
     visual_hull_colours,
     visual_hull_occupancy,
     visual_hull_sdf_grid,
@@ -21,6 +22,7 @@ __all__ = [
     'grid_points',
     'grid_spacing',
     'Mesh',
+    'occupancy_sdf_grid',
     'visual_hull_colours',
     'visual_hull_occupancy',
     'visual_hull_sdf_grid',

@@ -127,15 +127,27 @@ def visual_hull_sdf_grid(
     :raises ConfigError: on a negative ``sigma`` or ``dilation``, or a bad grid size.
     """
     _check_views(masks, cameras, torch.zeros(1, 3))
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma >= 0.0:
-        raise ConfigError(f'sigma: expected a non-negative number of cells, got {sigma!r}')
     masks = _dilated(masks, dilation)
 
     def field(points: torch.Tensor) -> torch.Tensor:
         _, _, on_mask = _pixels_on_mask(masks, cameras, points)
-        return 0.5 - on_mask.all(dim=0).float()
+        return on_mask.all(dim=0)
 
-    grid = evaluate_on_grid(field, resolution, half_size, device=masks.device)
+    return occupancy_sdf_grid(evaluate_on_grid(field, resolution, half_size,
+                                               device=masks.device), sigma)
+
+
+def occupancy_sdf_grid(occupancy: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+    """
+    Return the signed pseudo-field (R, R, R) of `visual_hull_sdf_grid` from an occupancy grid.
+
+    ``+0.5`` outside, ``-0.5`` inside, blurred by a Gaussian of ``sigma`` cells (0: no blur).
+
+    :raises ConfigError: on a negative ``sigma``.
+    """
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma >= 0.0:
+        raise ConfigError(f'sigma: expected a non-negative number of cells, got {sigma!r}')
+    grid = 0.5 - occupancy.float()
     return _gaussian_blur3d(grid, sigma, outside=0.5) if sigma > 0.0 else grid
 
 

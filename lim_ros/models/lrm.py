@@ -26,7 +26,7 @@ from torch import nn
 
 @dataclass(frozen=True)
 class LRMConfig:
-    """Sizes of the LRM; ``tiny`` trains on a laptop CPU, ``base`` needs a GPU."""
+    """Sizes of the LRM (the trained sizes are in config/train/lrm_tiny.yaml and lrm_base.yaml)."""
 
     image_size: int = 64
     patch_size: int = 8
@@ -47,18 +47,6 @@ class LRMConfig:
     def plane_resolution(self) -> int:
         """Return the side of each feature plane, R·s."""
         return self.token_resolution * self.upsample
-
-    @staticmethod
-    def preset(name: str) -> 'LRMConfig':
-        """Return the named size: 'tiny' or 'base'."""
-        if name == 'tiny':
-            return LRMConfig()
-        if name == 'base':
-            return LRMConfig(image_size=128, patch_size=8, encoder_dim=384, encoder_depth=6,
-                             dim=512, depth=12, heads=8, token_resolution=16, upsample=4,
-                             plane_channels=40, depth_samples=16, projection_channels=64,
-                             decoder_hidden=64, decoder_layers=4)
-        raise ValueError(f"preset: expected 'tiny' or 'base', got {name!r}")
 
 
 @dataclass(frozen=True)

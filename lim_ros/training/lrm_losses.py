@@ -41,6 +41,10 @@ class RayTargets:
     mask: torch.Tensor  # (B, N)
     distance: torch.Tensor  # (B, N) along the ray, 0 on background
 
+    def to(self, device: torch.device) -> 'RayTargets':
+        """Return the targets on ``device``."""
+        return RayTargets(self.albedo.to(device), self.mask.to(device), self.distance.to(device))
+
 
 def point_losses(
     query: FieldOutput,

@@ -7,13 +7,13 @@ JSON-lines log and a summary. Validation IoU is computed on uniform points of a 
 seen and held-out objects, rendered once at start.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 import json
 import math
 from pathlib import Path
 import time
 
-from lim_ros.config_io import to_dict
 from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.models.checkpoint import load_training_state, save_checkpoint, save_training_state
@@ -112,9 +112,7 @@ def train_step(model: LRM, batch: WorldSample, cfg: LRMTrainConfig,
                          batch.surface_canonical[:, 0, s].to(device), cfg.truncation)
     rays = render_rays(lambda p: model.decode(out.planes, p), vb.ray_origins.to(device),
                        vb.ray_dirs.to(device), cfg.render_samples, cfg.beta, g)
-    targets = vb.ray_targets
-    terms.update(render_losses(rays, type(targets)(*(t.to(device) for t in (
-        targets.albedo, targets.mask, targets.distance)))))
+    terms.update(render_losses(rays, vb.ray_targets.to(device)))
     return terms
 
 
@@ -141,9 +139,30 @@ def train(cfg: LRMTrainConfig, resume: bool = True) -> dict:
             g.set_state(rng)
         best = json.loads((out_dir / 'best.json').read_text())['val_iou'] if (
             out_dir / 'best.json').exists() else -1.0
-    log = (out_dir / 'log.jsonl').open('a' if step else 'w')
     start = time.time()
-    bar = tqdm(range(step, cfg.steps), initial=step, total=cfg.steps, desc='train lrm')
+    with (out_dir / 'log.jsonl').open('a' if step else 'w') as log:
+        _train_loop(cfg, model, optimizer, data, val, g, step, best, log)
+    summary = {'config': dataclasses.asdict(cfg), 'steps': cfg.steps,
+               'wall_s': round(time.time() - start),
+               'best': json.loads((out_dir / 'best.json').read_text())}
+    (out_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+    return summary
+
+
+def _train_loop(cfg: LRMTrainConfig, model: LRM, optimizer: torch.optim.Optimizer,
+                data: CachedDataset, val: dict[str, WorldSample], g: torch.Generator,
+                first_step: int, best: float, log) -> None:
+    """
+    Train from ``first_step`` to ``cfg.steps``, logging every ``log_every`` steps.
+
+    Every ``checkpoint_every`` steps (and at the end): validate, keep ``best`` when the mean
+    validation IoU beats ``best``, and save the full training state as ``last``.
+    """
+    device = torch.device(cfg.device)
+    out_dir = Path(cfg.out_dir)
+    start = time.time()
+    bar = tqdm(range(first_step, cfg.steps), initial=first_step, total=cfg.steps,
+               desc='train lrm')
     for step in bar:
         for group in optimizer.param_groups:
             group['lr'] = learning_rate(cfg, step)
@@ -158,27 +177,27 @@ def train(cfg: LRMTrainConfig, resume: bool = True) -> dict:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         done = step + 1
-        if done % cfg.log_every == 0 or done == cfg.steps:
-            record = {'step': done, 'loss': loss.item(), 'lr': learning_rate(cfg, step),
-                      'elapsed_s': round(time.time() - start, 1),
-                      **{k: round(float(v), 5) for k, v in terms.items()}}
-            bar.set_postfix(loss=f'{loss.item():.4f}', sdf=f'{terms["sdf"].item():.4f}')
-            if done % cfg.checkpoint_every == 0 or done == cfg.steps:
-                ious = {k: validation_iou(model, v, cfg) for k, v in val.items()}
-                record.update({f'val_iou_{k}': round(v, 4) for k, v in ious.items()})
-                score = sum(ious.values()) / len(ious)
-                if score > best:
-                    best = score
-                    save_checkpoint(out_dir / 'best.safetensors', model, cfg.model, kind='lrm',
-                                    extra={'step': done, **{f'val_iou_{k}': v
-                                                            for k, v in ious.items()}})
-                    (out_dir / 'best.json').write_text(json.dumps({'step': done, 'val_iou': best,
-                                                                   **ious}))
-                save_training_state(last, model, optimizer, cfg, kind='lrm-train', step=done,
-                                    rng_state=g.get_state())
-            log.write(json.dumps(record) + '\n')
-            log.flush()
-    summary = {'config': to_dict(cfg), 'steps': cfg.steps, 'wall_s': round(time.time() - start),
-               'best': json.loads((out_dir / 'best.json').read_text())}
-    (out_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-    return summary
+        finished = done == cfg.steps
+        logging = done % cfg.log_every == 0 or finished
+        checkpointing = done % cfg.checkpoint_every == 0 or finished
+        if not (logging or checkpointing):
+            continue
+        record = {'step': done, 'loss': loss.item(), 'lr': learning_rate(cfg, step),
+                  'elapsed_s': round(time.time() - start, 1),
+                  **{k: round(float(v), 5) for k, v in terms.items()}}
+        bar.set_postfix(loss=f'{loss.item():.4f}', sdf=f'{terms["sdf"].item():.4f}')
+        if checkpointing:
+            ious = {k: validation_iou(model, v, cfg) for k, v in val.items()}
+            record.update({f'val_iou_{k}': round(v, 4) for k, v in ious.items()})
+            score = sum(ious.values()) / len(ious)
+            if score > best:
+                best = score
+                save_checkpoint(out_dir / 'best.safetensors', model, cfg.model, kind='lrm',
+                                extra={'step': done, **{f'val_iou_{k}': v
+                                                        for k, v in ious.items()}})
+                (out_dir / 'best.json').write_text(json.dumps({'step': done, 'val_iou': best,
+                                                               **ious}))
+            save_training_state(out_dir / 'last.safetensors', model, optimizer, cfg,
+                                kind='lrm-train', step=done, rng_state=g.get_state())
+        log.write(json.dumps(record) + '\n')
+        log.flush()

@@ -138,3 +138,14 @@ def test_bad_inputs_name_the_argument(blob):
         visual_hull_sdf_grid(views.mask, cameras, 16, sigma=-1.0)
     with pytest.raises(ConfigError, match='resolution'):
         visual_hull_sdf_grid(views.mask, cameras, 1)
+
+
+def test_sdf_grid_from_a_carved_occupancy_equals_the_direct_one():
+    from lim_ros.geometry.grid import grid_points
+    from lim_ros.geometry.visual_hull import occupancy_sdf_grid
+
+    obj = make_object('blob', 0)
+    cams = rig(4, 32)
+    masks = render(obj, cams, 0.5).mask
+    occupancy = visual_hull_occupancy(masks, cams, grid_points(24)).reshape(24, 24, 24)
+    assert torch.equal(occupancy_sdf_grid(occupancy), visual_hull_sdf_grid(masks, cams, 24))

@@ -1,5 +1,6 @@
 """Tests of LRM training: a real (tiny) run, resuming, and reproducibility from the seed."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -76,3 +77,11 @@ def test_log_summary_table(cache, tmp_path):
     assert rows[-1].startswith('| 4 |')
     with pytest.raises(CheckpointError, match='no training log'):
         summarise(tmp_path / 'missing.jsonl')
+
+
+def test_checkpoints_do_not_wait_for_log_steps(cache, tmp_path):
+    cfg = _config(cache, tmp_path, 3)
+    train(dataclasses.replace(cfg, log_every=5, checkpoint_every=2))
+    records = [json.loads(line) for line in (tmp_path / 'log.jsonl').read_text().splitlines()]
+    assert [r['step'] for r in records] == [2, 3]  # step 2 is no multiple of log_every
+    assert 'val_iou_seen' in records[0]
