@@ -37,6 +37,7 @@ setup(
         'rich',
         'pyyaml',
         'scikit-image==0.26.0',
+        'fast-simplification==0.2.0',
     ],
     zip_safe=True,
     maintainer='lim_ros maintainers',

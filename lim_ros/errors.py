@@ -30,3 +30,7 @@ def check_shape(name: str, actual: tuple[int, ...], expected: tuple[int | None, 
     if not ok:
         pretty = tuple('*' if e is None else e for e in expected)
         raise ShapeError(f'{name}: expected shape {pretty}, got {tuple(actual)}')
+
+
+class StampError(LimError, ValueError):
+    """A timestamp is invalid, repeated, or outside the keyframe buffer."""

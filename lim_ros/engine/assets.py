@@ -1,0 +1,24 @@
+"""
+Where the shipped model files are: the checkout's ``models/``, or the installed share folder.
+
+A source checkout (and ``pip install -e .``) finds ``<repo>/models``; an installed package
+(colcon, or a wheel's data files) finds ``<prefix>/share/lim_ros/models``.
+"""
+
+from pathlib import Path
+import sys
+
+from lim_ros.errors import CheckpointError
+
+DEFAULT_LRM = 'lrm_tiny.safetensors'
+
+
+def shipped_model(name: str) -> Path:
+    """Return the path of the shipped model file ``name``."""
+    candidates = [Path(__file__).resolve().parents[2] / 'models' / name,
+                  Path(sys.prefix) / 'share' / 'lim_ros' / 'models' / name]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise CheckpointError(f'{name}: shipped model not found (looked in '
+                          f'{", ".join(str(p.parent) for p in candidates)})')

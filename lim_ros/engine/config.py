@@ -1,0 +1,68 @@
+"""
+The engine's settings, one dataclass; the ROS node's parameters carry the same names.
+
+Defaults are the ones `config/lim.yaml` holds (a test compares them).
+"""
+
+from dataclasses import dataclass
+import math
+
+from lim_ros.engine.interpolation import METHODS
+from lim_ros.errors import ConfigError
+import torch
+
+OUT_OF_RANGE_POLICIES = ('reject', 'clamp')
+
+
+def _positive_int(name: str, value: object, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f'{name}: expected an integer >= {minimum}, got {value!r}')
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What the engine loads, how long it remembers, and how it extracts geometry."""
+
+    lrm_checkpoint: str = ''  # '' → the shipped models/lrm_tiny.safetensors
+    interpolation: str = 'linear'  # a method of `lim_ros.engine.interpolation.METHODS`
+    device: str = 'cpu'  # 'cpu', 'cuda' or 'cuda:N'
+    max_keyframes: int = 16
+    max_buffer_mb: float = 256.0  # bound on the buffer's tensors, MiB
+    out_of_range: str = 'reject'  # queries outside the buffer: 'reject' (error) or 'clamp'
+    volume_center: tuple[float, float, float] = (0.0, 0.0, 0.0)  # metres, volume frame
+    volume_size: float = 2.0  # edge of the reconstruction box, metres
+    mesh_resolution: int = 64  # marching-cubes grid per side
+    mesh_target_faces: int = 0  # decimate meshes to about this many faces; 0: off
+    num_points: int = 20000  # surface points per cloud
+    cache_size: int = 8  # query results kept (LRU)
+
+    def __post_init__(self) -> None:
+        """Validate every field; raise ConfigError naming the first bad one."""
+        if self.interpolation not in METHODS:
+            raise ConfigError(f'interpolation: expected one of {sorted(METHODS)}, '
+                              f'got {self.interpolation!r}')
+        if self.out_of_range not in OUT_OF_RANGE_POLICIES:
+            raise ConfigError(f'out_of_range: expected one of {OUT_OF_RANGE_POLICIES}, '
+                              f'got {self.out_of_range!r}')
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as e:
+            raise ConfigError(f'device: expected cpu, cuda or cuda:N, got {self.device!r}') from e
+        if device.type not in ('cpu', 'cuda'):
+            raise ConfigError(f'device: expected cpu, cuda or cuda:N, got {self.device!r}')
+        if device.type == 'cuda' and not torch.cuda.is_available():
+            raise ConfigError(f'device: {self.device!r} requested, but no CUDA device is '
+                              'available (use cpu)')
+        _positive_int('max_keyframes', self.max_keyframes, 2)
+        if not 0.0 < float(self.max_buffer_mb) < math.inf:
+            raise ConfigError(f'max_buffer_mb: expected a positive number, '
+                              f'got {self.max_buffer_mb!r}')
+        _positive_int('mesh_resolution', self.mesh_resolution, 8)
+        _positive_int('mesh_target_faces', self.mesh_target_faces, 0)
+        _positive_int('num_points', self.num_points)
+        _positive_int('cache_size', self.cache_size, 0)
+
+    @property
+    def max_buffer_bytes(self) -> int:
+        """Return the buffer bound in bytes."""
+        return int(self.max_buffer_mb * 2**20)

@@ -1,0 +1,199 @@
+"""
+The ROS-free runtime: keyframes in, geometry at any stamp out.
+
+`ReconstructionEngine` owns the LRM, the keyframe buffer and a small LRU cache of query
+results. ``add_keyframe`` reconstructs posed camera images of one instant into a triplane;
+``triplane``, ``mesh``, ``points`` and ``reconstruction`` answer at any stamp inside the
+buffer by interpolating between the bracketing keyframes. Stamps are ROS time in integer
+nanoseconds; geometry is in the volume frame (metres). Methods are thread-safe: one lock
+guards the buffer and the cache, so a camera thread and a publishing thread can share one
+engine.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+import threading
+import time
+
+from lim_ros.cameras import Cameras
+from lim_ros.engine.assets import DEFAULT_LRM, shipped_model
+from lim_ros.engine.config import EngineConfig
+from lim_ros.engine.extraction import mesh_from_grid, PointCloud, sdf_grid, surface_points
+from lim_ros.engine.interpolation import interpolator
+from lim_ros.engine.keyframe_buffer import Insertion, Keyframe, KeyframeBuffer
+from lim_ros.engine.preprocess import model_inputs
+from lim_ros.engine.volume import Volume
+from lim_ros.errors import ConfigError, StampError
+from lim_ros.geometry.mesh import Mesh
+from lim_ros.models.lrm import load_lrm, LRM
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """The shape at one stamp: a coloured mesh and coloured surface points, volume frame."""
+
+    stamp_ns: int  # the stamp the geometry is for (the clamped one under 'clamp')
+    mesh: Mesh
+    points: PointCloud
+
+
+@dataclass
+class EngineStats:
+    """Counters and the last timings, for diagnostics."""
+
+    keyframes_added: int = 0
+    buffer_resets: int = 0
+    keyframes_evicted: int = 0
+    queries: int = 0
+    cache_hits: int = 0
+    last_keyframe_ms: float = 0.0  # images → keyframe in the buffer
+    last_query_ms: float = 0.0  # stamp → geometry (cache misses only)
+
+
+class ReconstructionEngine:
+    """Keyframe buffer + LRM + interpolation + geometry extraction; see the module docstring."""
+
+    def __init__(self, config: EngineConfig, lrm: LRM | None = None) -> None:
+        """Load the LRM from ``config.lrm_checkpoint`` (or use ``lrm``) onto ``config.device``."""
+        self.config = config
+        self.device = torch.device(config.device)
+        path = config.lrm_checkpoint or shipped_model(DEFAULT_LRM)
+        self.lrm = (lrm if lrm is not None else load_lrm(path)).to(self.device).eval()
+        self.volume = Volume(tuple(config.volume_center), config.volume_size)
+        self.interpolate = interpolator(config.interpolation)
+        self.buffer = KeyframeBuffer(config.max_keyframes, config.max_buffer_bytes)
+        self.stats = EngineStats()
+        self._cache: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.RLock()
+
+    @property
+    def image_size(self) -> int:
+        """Return the side of the LRM's square input views, pixels."""
+        return self.lrm.config.image_size
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """Return the (oldest, newest) keyframe stamps in ns, or None when the buffer is empty."""
+        with self._lock:
+            return self.buffer.span
+
+    @torch.no_grad()
+    def add_keyframe(self, stamp_ns: int, images: np.ndarray, cameras: Cameras) -> Insertion:
+        """
+        Reconstruct one instant and insert it into the buffer.
+
+        ``images`` (V, H, W, 3) uint8 RGB, any size (centre-cropped and resized to the LRM's
+        input); ``cameras`` their intrinsics (pixels, for H x W) and camera-to-volume-frame
+        poses (metres, OpenCV convention). The result says whether the buffer was reset
+        (the stamp went back in time) and how many old keyframes were evicted.
+
+        :raises ShapeError: on bad images or cameras.
+        :raises StampError: on a negative or repeated stamp.
+        """
+        if isinstance(stamp_ns, bool) or not isinstance(stamp_ns, int) or stamp_ns < 0:
+            raise StampError(f'stamp: expected a non-negative integer of ns, got {stamp_ns!r}')
+        start = time.perf_counter()
+        views, model_cameras = model_inputs(images, cameras, self.image_size)
+        unit_cameras = self.volume.cameras_to_unit(model_cameras).to(self.device)
+        out = self.lrm.reconstruct(views.to(self.device), unit_cameras)
+        keyframe = Keyframe(stamp_ns, out.planes.float(), out.features.float())
+        with self._lock:
+            insertion = self.buffer.add(keyframe)
+            if insertion.reset:
+                self._cache.clear()
+                self.stats.buffer_resets += 1
+            self.stats.keyframes_added += 1
+            self.stats.keyframes_evicted += insertion.evicted
+            self.stats.last_keyframe_ms = 1e3 * (time.perf_counter() - start)
+        return insertion
+
+    def clear(self) -> None:
+        """Forget every keyframe and cached result."""
+        with self._lock:
+            self.buffer.clear()
+            self._cache.clear()
+
+    def resolve(self, stamp_ns: int) -> int:
+        """
+        Return the stamp a query for ``stamp_ns`` is answered at, by the out-of-range policy.
+
+        :raises StampError: if the buffer is empty, or ``stamp_ns`` lies outside it under
+            'reject'.
+        """
+        if isinstance(stamp_ns, bool) or not isinstance(stamp_ns, int):
+            raise StampError(f'stamp: expected an integer of ns, got {stamp_ns!r}')
+        with self._lock:
+            span = self.buffer.span
+        if span is None:
+            raise StampError(f'stamp: {stamp_ns} ns requested, but the keyframe buffer is empty')
+        if self.config.out_of_range == 'clamp':
+            return min(max(stamp_ns, span[0]), span[1])
+        if not span[0] <= stamp_ns <= span[1]:
+            raise StampError(f'stamp: {stamp_ns} ns is outside the keyframe buffer '
+                             f'[{span[0]}, {span[1]}] ns (out_of_range: reject)')
+        return stamp_ns
+
+    def triplane(self, stamp_ns: int) -> torch.Tensor:
+        """Return the planes (1, 3, C, N, N) at ``stamp_ns``, on the engine's device."""
+        stamp = self.resolve(stamp_ns)
+        return self._cached(('planes', stamp), lambda: self._interpolate(stamp))
+
+    def mesh(self, stamp_ns: int, resolution: int | None = None) -> Mesh:
+        """
+        Return the coloured mesh at ``stamp_ns`` (volume frame, metres, on the CPU).
+
+        ``resolution`` is the marching-cubes grid per side (default: the config's).
+
+        :raises ShapeError: if the reconstruction has no surface at that stamp.
+        """
+        stamp, r = self.resolve(stamp_ns), resolution or self.config.mesh_resolution
+        if isinstance(r, bool) or not isinstance(r, int) or r < 8:
+            raise ConfigError(f'mesh_resolution: expected an integer >= 8, got {r!r}')
+        return self._cached(('mesh', stamp, r), lambda: self._mesh(stamp, r))
+
+    def points(self, stamp_ns: int, count: int | None = None,
+               resolution: int | None = None) -> PointCloud:
+        """Return ``count`` coloured surface points at ``stamp_ns`` (volume frame, on the CPU)."""
+        stamp, n = self.resolve(stamp_ns), count or self.config.num_points
+        mesh = self.mesh(stamp, resolution)
+        planes = self.triplane(stamp)
+        return self._cached(('points', stamp, resolution, n),
+                            lambda: surface_points(self.lrm.decode, planes, mesh, self.volume, n))
+
+    def reconstruction(self, stamp_ns: int, count: int | None = None,
+                       resolution: int | None = None) -> Reconstruction:
+        """Return mesh and points at ``stamp_ns`` (see `mesh` and `points`)."""
+        stamp = self.resolve(stamp_ns)
+        return Reconstruction(stamp, self.mesh(stamp, resolution),
+                              self.points(stamp, count, resolution))
+
+    def _interpolate(self, stamp: int) -> torch.Tensor:
+        with self._lock:
+            k0, k1, alpha = self.buffer.bracket(stamp)
+        with torch.no_grad():
+            return self.interpolate(k0, k1, alpha)
+
+    def _mesh(self, stamp: int, resolution: int) -> Mesh:
+        planes = self.triplane(stamp)
+        grid = sdf_grid(self.lrm.decode, planes, resolution)
+        return mesh_from_grid(self.lrm.decode, planes, grid, self.volume,
+                              self.config.mesh_target_faces)
+
+    def _cached(self, key: tuple, compute):
+        with self._lock:
+            self.stats.queries += 1
+            if key in self._cache:
+                self.stats.cache_hits += 1
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        start = time.perf_counter()
+        value = compute()
+        with self._lock:
+            self.stats.last_query_ms = 1e3 * (time.perf_counter() - start)
+            if self.config.cache_size > 0:
+                self._cache[key] = value
+                while len(self._cache) > self.config.cache_size:
+                    self._cache.popitem(last=False)
+        return value

@@ -1,0 +1,82 @@
+"""
+Geometry from a triplane: the SDF on a grid, a coloured mesh, and coloured surface points.
+
+Convention: the decoder works in the unit cube; everything returned here is in the volume
+frame (metres), mapped by `lim_ros.engine.volume.Volume`. Meshes follow
+`lim_ros.geometry.mesh` (outward winding); colours are the decoder's albedo in [0, 1].
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lim_ros.engine.volume import Volume
+from lim_ros.errors import ConfigError
+from lim_ros.geometry.grid import evaluate_on_grid
+from lim_ros.geometry.mesh import extract_mesh, Mesh
+from lim_ros.models.decoder import FieldOutput
+import torch
+
+Decoder = Callable[[torch.Tensor, torch.Tensor], FieldOutput]  # (planes, points (1, N, 3))
+
+
+@dataclass(frozen=True)
+class PointCloud:
+    """Surface points with colour, in the volume frame."""
+
+    points: torch.Tensor  # (N, 3) float32, metres
+    colours: torch.Tensor  # (N, 3) float32 RGB in [0, 1]
+
+
+def sdf_grid(decode: Decoder, planes: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Return the decoded SDF (R, R, R) on the unit cube's grid (`lim_ros.geometry.grid`)."""
+    return evaluate_on_grid(lambda p: decode(planes, p[None]).sdf[0], resolution,
+                            device=planes.device)
+
+
+def colours_at(decode: Decoder, planes: torch.Tensor, unit_points: torch.Tensor) -> torch.Tensor:
+    """Return the albedo (N, 3) at points (N, 3) of the unit cube."""
+    with torch.no_grad():
+        return decode(planes, unit_points[None]).albedo[0].float()
+
+
+def mesh_from_grid(decode: Decoder, planes: torch.Tensor, grid: torch.Tensor, volume: Volume,
+                   target_faces: int = 0) -> Mesh:
+    """
+    Return the coloured zero-level mesh of ``grid`` in the volume frame.
+
+    With ``target_faces`` > 0 and more faces than that, the mesh is decimated by quadric
+    error (fast-simplification) before it is coloured.
+
+    :raises ShapeError: if the grid has no surface (see `extract_mesh`).
+    """
+    unit = extract_mesh(grid)
+    if target_faces < 0:
+        raise ConfigError(f'mesh_target_faces: expected >= 0 (0: no decimation), '
+                          f'got {target_faces}')
+    if 0 < target_faces < unit.num_faces:
+        unit = decimate(unit, target_faces)
+    colours = colours_at(decode, planes, unit.vertices.to(planes.device))
+    return Mesh(volume.to_volume(unit.vertices.cpu()), unit.faces.cpu(), colours.cpu())
+
+
+def decimate(mesh: Mesh, target_faces: int) -> Mesh:
+    """Reduce ``mesh`` to about ``target_faces`` faces by quadric error (fast-simplification)."""
+    import fast_simplification
+    import numpy as np
+
+    reduction = 1.0 - target_faces / mesh.num_faces
+    vertices, faces = fast_simplification.simplify(
+        mesh.vertices.cpu().numpy().astype(np.float32), mesh.faces.cpu().numpy().astype(np.int32),
+        target_reduction=reduction)
+    return Mesh(torch.from_numpy(vertices.astype(np.float32)),
+                torch.from_numpy(faces.astype(np.int64)))
+
+
+def surface_points(decode: Decoder, planes: torch.Tensor, mesh: Mesh, volume: Volume, count: int,
+                   seed: int = 0) -> PointCloud:
+    """Return ``count`` points drawn uniformly by area on ``mesh`` with their decoded albedo."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ConfigError(f'num_points: expected a positive integer, got {count!r}')
+    points = mesh.sample(count, torch.Generator().manual_seed(seed))
+    unit = volume.to_unit(points).to(planes.device)
+    return PointCloud(points.float(), colours_at(decode, planes, unit).cpu())

@@ -1,0 +1,1 @@
+"""Camera streams → keyframes: the static rig, rates and frame synchronisation (no ROS)."""
