@@ -4,8 +4,8 @@ Frames from several cameras → one synchronised set per keyframe.
 Policy: each camera keeps only its latest frame. A set is emitted when every camera has a
 frame, their stamps spread at most ``tolerance_ns``, and the set's stamp (the newest of its
 frames) is at least ``interval_ns`` after the last set emitted; the frames used are then
-consumed. A frame that replaces an unused one counts as superseded (normal when cameras run faster
-than the keyframe rate). A stamp older than the same
+consumed. A frame that replaces an unused one counts as superseded (normal when cameras run
+faster than the keyframe rate). A stamp older than the same
 camera's previous one means the clock went back: every slot is emptied and the interval
 restarts (the engine resets its buffer on the next keyframe).
 """
