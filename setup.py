@@ -22,7 +22,6 @@ setup(
         (f'share/{PACKAGE_NAME}', ['package.xml']),
         *_share('launch', 'launch/*.launch.py'),
         *_share('config', 'config/*'),
-        *_share('msg', 'msg/*'),
     ],
     python_requires='>=3.10',
     install_requires=[

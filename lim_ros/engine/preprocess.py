@@ -30,8 +30,9 @@ def check_images(images: np.ndarray) -> None:
         raise ShapeError(f'images: expected sides of at most {MAX_IMAGE_SIDE} px, got {h}x{w}')
 
 
-def crop_and_resize(images: np.ndarray, K: torch.Tensor, size: int) -> tuple[torch.Tensor,
-                                                                              torch.Tensor]:
+def crop_and_resize(
+    images: np.ndarray, K: torch.Tensor, size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """
     Return views (V, 3, size, size) float32 in [0, 1] and their intrinsics (V, 3, 3).
 
@@ -61,8 +62,9 @@ def crop_and_resize(images: np.ndarray, K: torch.Tensor, size: int) -> tuple[tor
     return views, K_out.float()
 
 
-def model_inputs(images: np.ndarray, cameras: Cameras, size: int) -> tuple[torch.Tensor,
-                                                                           Cameras]:
+def model_inputs(
+    images: np.ndarray, cameras: Cameras, size: int
+) -> tuple[torch.Tensor, Cameras]:
     """Crop and resize ``images`` to the model's ``size``; return views and matching cameras."""
     if not isinstance(cameras, Cameras):
         raise ShapeError(f'cameras: expected Cameras, got {type(cameras).__name__}')

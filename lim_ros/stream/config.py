@@ -86,7 +86,7 @@ class StreamConfig:
             raise ConfigError(f'volume_frame: expected a frame id, got {self.volume_frame!r}')
 
     def poses(self) -> torch.Tensor:
-        """Return the camera-to-volume poses (V, 4, 4), in the order of ``cameras``."""
+        """Return the camera-to-volume transforms (V, 4, 4), in the order of ``cameras``."""
         return parameters_to_poses(self.camera_poses, len(self.cameras))
 
     @property
