@@ -81,3 +81,43 @@ def test_bad_arguments_raise_config_error(kwargs, field):
     if 'chunk' not in kwargs:
         with pytest.raises(ConfigError, match=field):
             grid_points(**kwargs)
+
+
+def _two_spheres(points: torch.Tensor) -> torch.Tensor:
+    """SDF of spheres of radius 0.3 at x = -0.4 and radius 0.12 at x = 0.5 (metres)."""
+    a = torch.linalg.vector_norm(points - torch.tensor([-0.4, 0.0, 0.0]), dim=-1) - 0.3
+    b = torch.linalg.vector_norm(points - torch.tensor([0.5, 0.1, 0.0]), dim=-1) - 0.12
+    return torch.minimum(a, b)
+
+
+@pytest.mark.parametrize('resolution, coarse', [(64, 16), (65, 17), (48, 24), (33, 12)])
+def test_near_surface_grid_is_exact_in_the_band_and_keeps_every_sign(resolution, coarse):
+    from lim_ros.geometry.grid import evaluate_near_surface
+
+    calls = []
+
+    def counted(points):
+        calls.append(points.shape[0])
+        return _two_spheres(points)
+
+    full = evaluate_on_grid(_two_spheres, resolution)
+    fast = evaluate_near_surface(counted, resolution, coarse)
+    assert torch.equal(full < 0, fast < 0)
+    near = full.abs() < 2.0 / (resolution - 1)  # samples next to the surface: exact values
+    assert torch.equal(fast[near], full[near])
+    assert sum(calls) < 0.5 * resolution**3
+
+
+def test_near_surface_grid_falls_back_to_the_full_grid():
+    from lim_ros.geometry.grid import evaluate_near_surface
+
+    full = evaluate_on_grid(_two_spheres, 16)
+    assert torch.equal(evaluate_near_surface(_two_spheres, 16, 16), full)
+
+
+def test_near_surface_grid_misses_parts_thinner_than_a_coarse_cell():
+    """The documented limit: no coarse sample inside the small sphere, so it is lost."""
+    from lim_ros.geometry.grid import evaluate_near_surface
+
+    fast = evaluate_near_surface(_two_spheres, 33, 4)  # coarse spacing 0.67 m > 0.24 m
+    assert not bool((fast[24:, :, :] < 0).any())
