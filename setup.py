@@ -37,6 +37,7 @@ setup(
         'pyyaml',
         'scikit-image==0.26.0',
         'fast-simplification==0.2.0',
+        'rosbags==0.11.9',
     ],
     zip_safe=True,
     maintainer='lim_ros maintainers',
@@ -49,6 +50,7 @@ setup(
     entry_points={
         'console_scripts': [
             'lim-ros = lim_ros.cli.main:main',
+            'lim_node = lim_ros.ros.lim_node:main',
         ],
     },
 )

@@ -34,3 +34,7 @@ def check_shape(name: str, actual: tuple[int, ...], expected: tuple[int | None, 
 
 class StampError(LimError, ValueError):
     """A timestamp is invalid, repeated, or outside the keyframe buffer."""
+
+
+class BagError(LimError):
+    """A rosbag cannot be read or written, or holds nothing that can be processed."""

@@ -20,11 +20,11 @@ from pathlib import Path
 import statistics
 import time
 
-from lim_ros.bag.messages import colour_bytes, output_messages
 from lim_ros.bench.report import report
 from lim_ros.cameras import rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.extraction import sdf_grid
+from lim_ros.engine.messages import colour_bytes, output_messages
 from lim_ros.geometry.grid import evaluate_on_grid
 from lim_ros.render.sphere_tracer import render
 from lim_ros.wire import decode_image

@@ -1,9 +1,11 @@
 """
-``lim-ros``: demo, data previews and benchmarks, without a ROS install.
+``lim-ros``: demo, bag processing, data previews, training and benchmarks, without ROS.
 
-lim-ros demo [--out out/demo]
+lim-ros demo [--out out/demo] [--family humanoid] [--size 128] [--storage sqlite3|mcap]
+lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S]
 lim-ros data preview --family chain --seed 0 [--views 4] [--times 0 0.5 1] [--size 128]
 lim-ros bench render [--sizes 64 128] [--out out/bench/render.json]
+lim-ros bench node [--image-sizes 64 128 256] [--resolutions 32 64 128] [--device cpu]
 """
 
 import argparse
@@ -13,19 +15,39 @@ import sys
 from lim_ros.errors import LimError
 from lim_ros.world.families import FAMILIES, HELD_OUT_FAMILIES, SEEN_FAMILIES
 
-DEMO_FAMILIES = ('chain', 'humanoid', 'blob', 'worm', 'tumbler') + HELD_OUT_FAMILIES
+STORAGES = ('sqlite3', 'mcap')
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from lim_ros.data.preview import PreviewConfig, write_preview
+    import time
 
-    for family in args.families:
-        split = 'held-out' if family in HELD_OUT_FAMILIES else 'seen'
-        paths = write_preview(
-            PreviewConfig(family, args.seed, image_size=args.size, gif_frames=args.gif_frames),
-            args.out,
-        )
-        print(f'{family} ({split}):', ', '.join(str(p) for p in paths))
+    from lim_ros.bag.scene import SceneConfig
+    from lim_ros.demo import DemoConfig, run_demo
+    from rich.console import Console
+
+    start = time.perf_counter()
+    console = Console()
+    scene = SceneConfig(args.family, args.seed, args.duration, args.camera_rate, args.size)
+    result = run_demo(DemoConfig(args.out, scene, args.rate, args.storage), console=console)
+    for what, paths in result.paths.items():
+        if len(paths) > 2:
+            names = ', '.join(p.name for p in paths)
+            console.print(f'{what}: {paths[0].parent}/ ({names})')
+        else:
+            console.print(f'{what}: ' + ', '.join(str(p) for p in paths))
+    steps = ', '.join(f'{name} {s:.1f} s' for name, s in result.seconds.items())
+    console.print(f'demo done in {time.perf_counter() - start:.1f} s ({steps})')
+
+
+def _bag(args: argparse.Namespace) -> None:
+    from lim_ros.bag import BagJob, load_parameters, NodeParameters, process_bag
+    from rich.console import Console
+
+    params = load_parameters(args.params) if args.params else NodeParameters()
+    rate = args.rate if args.rate is not None else params.stream.publish_rate
+    job = BagJob(args.input, args.output, rate, args.start, args.end, args.storage)
+    summary = process_bag(job, params)
+    Console().print(summary.table(f'lim-ros bag {args.input} -> {args.output}'))
 
 
 def _preview(args: argparse.Namespace) -> None:
@@ -78,18 +100,50 @@ def _bench_render(args: argparse.Namespace) -> None:
                           repeats=args.repeats), args.out)
 
 
+def _bench_node(args: argparse.Namespace) -> None:
+    from lim_ros.bench.node import NodeBenchConfig, run
+
+    run(NodeBenchConfig(image_sizes=tuple(args.image_sizes),
+                        mesh_resolutions=tuple(args.resolutions), num_points=args.points,
+                        repeats=args.repeats, device=args.device), args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``lim-ros`` argument parser."""
     parser = argparse.ArgumentParser(prog='lim-ros', description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest='command', required=True)
 
-    demo = commands.add_parser('demo', help='generate sequences and write previews')
-    demo.add_argument('--out', type=Path, default=Path('out/demo'))
-    demo.add_argument('--families', nargs='+', choices=sorted(FAMILIES), default=DEMO_FAMILIES)
+    demo = commands.add_parser(
+        'demo', help='record a synthetic scene as a camera bag, reconstruct it in 4D, and '
+        'write the output bag, meshes, previews and a Chamfer table')
+    demo.add_argument('--out', type=Path, default=Path('out/demo'),
+                      help='output folder (its earlier demo files are replaced)')
+    demo.add_argument('--family', choices=sorted(FAMILIES), default='humanoid')
     demo.add_argument('--seed', type=int, default=0)
-    demo.add_argument('--size', type=int, default=128)
-    demo.add_argument('--gif-frames', type=int, default=16)
+    demo.add_argument('--duration', type=float, default=2.0, help='seconds of scene')
+    demo.add_argument('--camera-rate', type=float, default=10.0, help='camera frames per second')
+    demo.add_argument('--rate', type=float, default=10.0, help='outputs per second')
+    demo.add_argument('--size', type=int, default=128, help='camera image side, pixels')
+    demo.add_argument('--storage', choices=STORAGES, default='sqlite3')
     demo.set_defaults(func=_demo)
+
+    bag = commands.add_parser(
+        'bag', help="run the node's engine over a recorded rosbag2 (sqlite3 or mcap) and write "
+        'its outputs (/lim_node/points, mesh_marker, mesh) to a new bag')
+    bag.add_argument('input', type=Path, help='the camera bag (a rosbag2 directory)')
+    bag.add_argument('output', type=Path, help='the bag to write (must not exist)')
+    bag.add_argument('--rate', type=float, default=None,
+                     help="outputs per second of bag time (default: the params' publish_rate)")
+    bag.add_argument('--params', type=Path, default=None,
+                     help="the node's parameter file, e.g. config/lim.yaml (default: the "
+                     'built-in defaults, which config/lim.yaml mirrors)')
+    bag.add_argument('--start', type=float, default=None,
+                     help='skip images before this many seconds after the bag start')
+    bag.add_argument('--end', type=float, default=None,
+                     help='stop this many seconds after the bag start')
+    bag.add_argument('--storage', choices=STORAGES, default='sqlite3',
+                     help='storage of the output bag')
+    bag.set_defaults(func=_bag)
 
     data = commands.add_parser('data', help='synthetic world data').add_subparsers(
         dest='data_command', required=True)
@@ -147,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument('--repeats', type=int, default=2)
     render.add_argument('--out', type=Path, default=Path('out/bench/render.json'))
     render.set_defaults(func=_bench_render)
+    node = bench.add_parser('node', help="the node's keyframe and output latency, output rate "
+                            'and message sizes by mesh resolution')
+    node.add_argument('--image-sizes', type=int, nargs='+', default=[64, 128, 256])
+    node.add_argument('--resolutions', type=int, nargs='+', default=[32, 48, 64, 96, 128])
+    node.add_argument('--points', type=int, default=20000)
+    node.add_argument('--repeats', type=int, default=3)
+    node.add_argument('--device', default='cpu')
+    node.add_argument('--out', type=Path, default=Path('out/bench/node.json'))
+    node.set_defaults(func=_bench_node)
     return parser
 
 

@@ -1,11 +1,12 @@
 """
-Geometry: sample grids, marching-cubes meshes and the visual hull.
+Geometry: sample grids, marching-cubes meshes, the visual hull and mesh files.
 
 Convention: the volume frame (right-handed, metres; the models' unit cube [-1, 1]^3 when
 ``half_size = 1``), SDFs negative inside, meshes wound so normals point outward. See each
 module's docstring for its details.
 """
 
+from lim_ros.geometry.export import write_obj, write_ply
 from lim_ros.geometry.grid import evaluate_on_grid, grid_axis, grid_points, grid_spacing
 from lim_ros.geometry.mesh import extract_mesh, Mesh
 from lim_ros.geometry.visual_hull import (
@@ -26,4 +27,6 @@ __all__ = [
     'visual_hull_colours',
     'visual_hull_occupancy',
     'visual_hull_sdf_grid',
+    'write_obj',
+    'write_ply',
 ]

@@ -8,6 +8,7 @@ bytes with `lim_ros.wire.marker.triangle_marker_cdr`; the benchmark times both.
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point
+from lim_ros.engine.messages import MARKER_NS
 import numpy as np
 from rclpy.serialization import serialize_message
 from std_msgs.msg import ColorRGBA
@@ -17,7 +18,7 @@ from visualization_msgs.msg import Marker
 def marker_from_objects(vertices: np.ndarray, faces: np.ndarray, colours: np.ndarray,
                         stamp_ns: int, frame_id: str) -> bytes:
     """Return the serialised Marker of vertices (V, 3) m, faces (F, 3), colours (V, 3) 0..1."""
-    marker = Marker(type=Marker.TRIANGLE_LIST, action=Marker.ADD, ns='lim_mesh')
+    marker = Marker(type=Marker.TRIANGLE_LIST, action=Marker.ADD, ns=MARKER_NS)
     marker.header.frame_id = frame_id
     marker.header.stamp = Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9)
     marker.pose.orientation.w = 1.0

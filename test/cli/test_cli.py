@@ -1,18 +1,70 @@
 """Tests of the ``lim-ros`` command line (run in-process)."""
 
 import json
+from pathlib import Path
+import shutil
 
+import imageio.v3 as iio
 from lim_ros.cli.main import main
 import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
 
 
-def test_demo_writes_previews_for_seen_and_held_out_families(tmp_path, capsys):
-    status = main(['demo', '--out', str(tmp_path), '--families', 'blob', 'quadruped',
-                   '--size', '24', '--gif-frames', '2'])
+@pytest.fixture(scope='module')
+def demo(tmp_path_factory):
+    """Run ``lim-ros demo`` once at a tiny size (torch on one thread); return its folder."""
+    out = tmp_path_factory.mktemp('demo')
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        status = main(['demo', '--out', str(out), '--size', '64', '--duration', '1',
+                       '--camera-rate', '4', '--rate', '4', '--storage', 'mcap'])
+    finally:
+        torch.set_num_threads(threads)
     assert status == 0
-    written = sorted(p.name for p in tmp_path.iterdir())
-    assert 'blob_0_grid.png' in written and 'quadruped_0.gif' in written
-    assert 'held-out' in capsys.readouterr().out
+    return out
+
+
+def test_demo_writes_bags_meshes_previews_and_scores(demo, capsys):
+    written = sorted(p.name for p in demo.iterdir())
+    assert written == ['input_bag', 'meshes', 'output_bag', 'preview.gif', 'preview.png']
+    assert list((demo / 'output_bag').glob('*.mcap'))
+    meshes = sorted(p.name for p in (demo / 'meshes').iterdir())
+    assert 't00.250s_interpolated.ply' in meshes and 't00.500s_keyframe.obj' in meshes
+    preview = iio.imread(demo / 'preview.png')
+    assert preview.shape == (2 * 66 + 2, 5 * 66 + 2, 3)  # ground truth, reconstruction x 5
+    assert iio.imread(demo / 'preview.gif').shape[0] == 5
+
+
+def test_demo_reruns_into_a_folder_it_wrote_before(demo, tmp_path, capsys):
+    shutil.copytree(demo, tmp_path / 'demo')
+    assert main(['demo', '--out', str(tmp_path / 'demo'), '--size', '16', '--duration', '0.5',
+                 '--camera-rate', '2', '--rate', '4']) == 0
+    assert iio.imread(tmp_path / 'demo' / 'preview.gif').shape[0] == 3
+    out = capsys.readouterr().out
+    assert 'Chamfer-L1' in out and 'interpolated' in out and 'keyframe' in out
+    assert 'demo done in' in out
+
+
+def test_bag_command_processes_a_bag_with_a_params_file(demo, tmp_path, capsys):
+    output = tmp_path / 'out'
+    assert main(['bag', str(demo / 'input_bag'), str(output), '--rate', '2', '--end', '0.6',
+                 '--params', str(REPO / 'config' / 'lim.yaml'), '--storage', 'sqlite3']) == 0
+    assert list(output.glob('*.db3'))
+    out = capsys.readouterr().out
+    assert 'keyframes' in out and 'outputs' in out and 'wall time' in out
+
+
+def test_bag_command_errors_are_one_clear_line(demo, tmp_path, capsys):
+    params = tmp_path / 'params.yaml'
+    params.write_text('lim_node:\n  ros__parameters:\n    publish_rat: 5.0\n')
+    assert main(['bag', str(demo / 'input_bag'), str(tmp_path / 'o'), '--params',
+                 str(params)]) == 2
+    assert "unknown parameter 'publish_rat'" in capsys.readouterr().err
+    assert main(['bag', str(tmp_path / 'missing'), str(tmp_path / 'o')]) == 2
+    assert 'no such bag' in capsys.readouterr().err
 
 
 def test_data_preview(tmp_path):
@@ -28,6 +80,18 @@ def test_bench_render_writes_json_with_a_baseline_ratio(tmp_path):
     rows = json.loads(out.read_text())['rows']
     assert rows[0]['device'] == 'cpu' and rows[0]['speedup'] > 1.0
     assert rows[0]['tracer_rays_per_s'] > 0
+
+
+def test_bench_node_writes_latencies_sizes_and_baseline_ratios(tmp_path):
+    out = tmp_path / 'node.json'
+    assert main(['bench', 'node', '--image-sizes', '64', '--resolutions', '32', '--points',
+                 '500', '--repeats', '1', '--out', str(out)]) == 0
+    keyframe, output = json.loads(out.read_text())['rows']
+    assert keyframe['stage'] == 'image → keyframe' and keyframe['ms'] > 0
+    assert output['faces'] > 0 and output['rate_hz'] > 0
+    assert output['points_kb'] == pytest.approx(500 * 16 / 1024, rel=0.05)
+    assert output['grid_speedup'] > 1.0
+    assert output['marker_objects_ms'] > 0 and output['marker_speedup'] > 1.0
 
 
 def test_unknown_family_is_rejected_by_the_parser():

@@ -1,0 +1,239 @@
+"""
+The node's parameters: declared once, with descriptors, from the core's config dataclasses.
+
+Every field of `EngineConfig` and `StreamConfig` is a parameter of the same name, type and
+default; `RosOptions` adds the ROS-only ones. Lists and tuples become double or string
+arrays. Values are validated twice: rclpy checks the descriptor (type, range, read-only), then
+the dataclasses check everything else, so a bad value raises ConfigError naming the parameter
+and the node refuses to start. Parameters in ``DYNAMIC`` may change while the node runs (the
+same checks apply); every other one is read-only.
+"""
+
+from dataclasses import dataclass, fields, replace
+import sys
+
+from lim_ros.engine.config import EngineConfig, OUT_OF_RANGE_POLICIES
+from lim_ros.engine.interpolation import METHODS
+from lim_ros.errors import ConfigError
+from lim_ros.stream.config import StreamConfig
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
+from rclpy.node import Node
+
+POSE_SOURCES = ('parameters', 'tf')
+IMAGE_TRANSPORTS = ('raw', 'compressed')
+CAMERA_QOS = ('sensor_data', 'reliable')
+MAX_MESH_RESOLUTION = 512  # marching-cubes cells per side: 512^3 SDF samples at most
+MAX_NUM_POINTS = 2_000_000  # surface points per cloud
+INT32_MAX = 2**31 - 1
+UNBOUNDED = sys.float_info.max
+
+# Parameters that may change at run time: they shape the outputs, not the models or topics.
+DYNAMIC = ('publish_lag', 'num_points', 'mesh_resolution')
+
+
+@dataclass(frozen=True)
+class RosOptions:
+    """The node's ROS-only settings."""
+
+    pose_source: str = 'parameters'  # camera poses from `camera_poses` or from tf
+    image_transport: str = 'raw'  # subscribe image_raw or image_raw/compressed
+    camera_qos: str = 'sensor_data'  # camera subscriptions: sensor-data QoS or reliable
+    diagnostics_period: float = 1.0  # s between /diagnostics reports
+
+    def __post_init__(self) -> None:
+        """Validate every field; raise ConfigError naming the first bad one."""
+        for name, allowed in (('pose_source', POSE_SOURCES),
+                              ('image_transport', IMAGE_TRANSPORTS),
+                              ('camera_qos', CAMERA_QOS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f'{name}: expected one of {allowed}, '
+                                  f'got {getattr(self, name)!r}')
+        if not 0.0 < float(self.diagnostics_period) <= 3600.0:
+            raise ConfigError(f'diagnostics_period: expected seconds in (0, 3600], '
+                              f'got {self.diagnostics_period!r}')
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """Everything the parameters configure, validated."""
+
+    engine: EngineConfig
+    stream: StreamConfig
+    ros: RosOptions
+
+
+def _range(low: float, high: float) -> dict:
+    return {'floating_point_range': [FloatingPointRange(from_value=low, to_value=high)]}
+
+
+def _int_range(low: int, high: int = INT32_MAX) -> dict:
+    return {'integer_range': [IntegerRange(from_value=low, to_value=high)]}
+
+
+def _one_of(values) -> dict:
+    return {'additional_constraints': 'one of: ' + ', '.join(values)}
+
+
+# name: (description, extra descriptor fields). One entry per dataclass field (a test checks).
+SPECS: dict[str, tuple[str, dict]] = {
+    # EngineConfig
+    'lrm_checkpoint': ('LRM checkpoint file (.safetensors); empty: the shipped '
+                       'models/lrm_tiny.safetensors', {}),
+    'interpolation': ('how triplanes are interpolated between keyframes', _one_of(METHODS)),
+    'device': ('torch device of the models and the keyframe buffer: cpu, cuda or cuda:N', {}),
+    'max_keyframes': ('most keyframes the rolling buffer holds; the oldest go first',
+                      _int_range(2)),
+    'max_buffer_mb': ("bound on the keyframe buffer's tensors, MiB", _range(0.0, UNBOUNDED)),
+    'out_of_range': ('queries outside the buffer: reject (an error) or clamp (to the nearest '
+                     'keyframe)', _one_of(OUT_OF_RANGE_POLICIES)),
+    'volume_center': ('centre of the reconstruction box in volume_frame: x, y, z (m)', {}),
+    'volume_size': ('edge of the reconstruction box (m)', _range(0.0, UNBOUNDED)),
+    'mesh_resolution': ('marching-cubes cells per side of published meshes (and of queries '
+                        'asking for 0)', _int_range(8, MAX_MESH_RESOLUTION)),
+    'mesh_target_faces': ('decimate meshes to about this many faces; 0: no decimation',
+                          _int_range(0)),
+    'num_points': ('surface points per published cloud (and per query asking for 0)',
+                   _int_range(1, MAX_NUM_POINTS)),
+    'cache_size': ('reconstructions kept in the engine cache (LRU)', _int_range(0)),
+    # StreamConfig
+    'cameras': ('camera names; each c subscribes c/image_raw (or c/image_raw/compressed) and '
+                'c/camera_info, relative to the node namespace', {}),
+    'camera_poses': ('pose of each camera optical frame (OpenCV: x right, y down, z forward) '
+                     'in volume_frame, 7 numbers per camera: x y z (m) qx qy qz qw; used when '
+                     'pose_source is parameters', {}),
+    'sync_tolerance': ('largest stamp spread between the images of one keyframe (s)',
+                       _range(0.0, UNBOUNDED)),
+    'keyframe_rate': ('at most this many keyframes per second (Hz)', _range(0.0, 1000.0)),
+    'publish_rate': ('points and meshes published per second (Hz)', _range(0.0, 1000.0)),
+    'publish_lag': ('outputs are reconstructed this far behind the clock (s), so a keyframe '
+                    'after the output stamp exists', _range(0.0, UNBOUNDED)),
+    'volume_frame': ('frame of camera_poses and of every output', {}),
+    # RosOptions
+    'pose_source': ('where camera poses come from: parameters (camera_poses) or tf (the '
+                    'camera_info frame_id in volume_frame at the image stamp; needs tf2_ros)',
+                    _one_of(POSE_SOURCES)),
+    'image_transport': ('raw: subscribe c/image_raw (sensor_msgs/Image); compressed: '
+                        'c/image_raw/compressed (sensor_msgs/CompressedImage, jpeg or png)',
+                        _one_of(IMAGE_TRANSPORTS)),
+    'camera_qos': ('QoS of the camera subscriptions: sensor_data (best effort, depth 5) or '
+                   'reliable (depth 10)', _one_of(CAMERA_QOS)),
+    'diagnostics_period': ('seconds between /diagnostics reports', _range(0.0, 3600.0)),
+}
+
+SECTIONS = (('engine', EngineConfig), ('stream', StreamConfig), ('ros', RosOptions))
+
+
+def _parameter_type(name: str, value: object) -> int:
+    """Return the ParameterType of a dataclass default ``value``."""
+    if isinstance(value, bool):
+        return ParameterType.PARAMETER_BOOL
+    if isinstance(value, int):
+        return ParameterType.PARAMETER_INTEGER
+    if isinstance(value, float):
+        return ParameterType.PARAMETER_DOUBLE
+    if isinstance(value, str):
+        return ParameterType.PARAMETER_STRING
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return ParameterType.PARAMETER_STRING_ARRAY
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, float) for v in value):
+        return ParameterType.PARAMETER_DOUBLE_ARRAY
+    raise TypeError(f'{name}: no parameter type for the default {value!r}')
+
+
+def _to_parameter(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def defaults() -> dict[str, object]:
+    """Return every parameter's default as rclpy takes it (lists for arrays), in order."""
+    values = {}
+    for _, cls in SECTIONS:
+        instance = cls()
+        for f in fields(cls):
+            values[f.name] = _to_parameter(getattr(instance, f.name))
+    return values
+
+
+def descriptor(name: str, default: object) -> ParameterDescriptor:
+    """Return the descriptor of parameter ``name``, typed after its ``default``."""
+    text, extra = SPECS[name]
+    return ParameterDescriptor(name=name, type=_parameter_type(name, default), description=text,
+                               read_only=name not in DYNAMIC, **extra)
+
+
+def _range_text(d: ParameterDescriptor) -> str:
+    r = (d.floating_point_range or d.integer_range)[0]
+    if r.to_value >= UNBOUNDED or r.to_value == INT32_MAX:
+        return f'a value >= {r.from_value}'
+    return f'a value in [{r.from_value}, {r.to_value}]'
+
+
+def declare(node: Node) -> NodeSettings:
+    """
+    Declare every parameter on ``node`` and return the validated settings.
+
+    :raises ConfigError: naming the parameter, for a value of the wrong type, outside its
+        range, or rejected by the config dataclasses.
+    """
+    for name, default in defaults().items():
+        d = descriptor(name, default)
+        try:
+            node.declare_parameter(name, default, d)
+        except InvalidParameterTypeException as e:
+            raise ConfigError(f'{name}: expected a {type_name(d.type)}, got '
+                              f'{_override(node, name, e)}') from e
+        except InvalidParameterValueException as e:
+            raise ConfigError(f'{name}: expected {_range_text(d)}, got '
+                              f'{_override(node, name, e)}') from e
+    return settings_from(node)
+
+
+def type_name(parameter_type: int) -> str:
+    """Return 'double', 'string array', ... for a ParameterType value."""
+    names = {v: k for k, v in vars(ParameterType).items() if k.startswith('PARAMETER_')}
+    return names[parameter_type].removeprefix('PARAMETER_').lower().replace('_', ' ')
+
+
+def _override(node: Node, name: str, error: Exception) -> str:
+    """Return the value rclpy refused for ``name`` (an override), as text."""
+    # rclpy keeps the overrides in a private dict; without it, its own message says enough.
+    override = getattr(node, '_parameter_overrides', {}).get(name)
+    return repr(override.value) if override is not None else f'an invalid value ({error})'
+
+
+def settings_from(node: Node, changes: dict[str, object] | None = None) -> NodeSettings:
+    """
+    Build the settings from ``node``'s parameters, with ``changes`` (name: value) applied.
+
+    :raises ConfigError: naming the first invalid field.
+    """
+    changes = changes or {}
+    sections = {}
+    for section, cls in SECTIONS:
+        values, template = {}, cls()
+        for f in fields(cls):
+            value = changes[f.name] if f.name in changes else node.get_parameter(f.name).value
+            default = getattr(template, f.name)
+            values[f.name] = tuple(value) if isinstance(default, tuple) else (
+                list(value) if isinstance(default, list) else value)
+        sections[section] = cls(**values)
+    return NodeSettings(**sections)
+
+
+def updated(settings: NodeSettings, changes: dict[str, object]) -> NodeSettings:
+    """
+    Return ``settings`` with the DYNAMIC parameters in ``changes`` replaced.
+
+    :raises ConfigError: for a parameter that is not dynamic, or an invalid value.
+    """
+    fixed = sorted(set(changes) - set(DYNAMIC))
+    if fixed:
+        raise ConfigError(f'{", ".join(fixed)}: read-only while the node runs')
+    sections = {}
+    for section, cls in SECTIONS:
+        names = {f.name for f in fields(cls)}
+        current = getattr(settings, section)
+        mine = {k: v for k, v in changes.items() if k in names}
+        sections[section] = replace(current, **mine) if mine else current
+    return NodeSettings(**sections)
