@@ -1,0 +1,21 @@
+"""The README's Python API example runs as written and prints what it promises."""
+
+from pathlib import Path
+import re
+
+import torch
+
+README = Path(__file__).resolve().parents[1] / 'README.md'
+
+
+def test_python_api_example_runs(capsys):
+    text = README.read_text()
+    section = text[text.index('### Python API'):]
+    code = re.search(r'```python\n(.*?)```', section, re.S).group(1)
+    torch.set_num_threads(1)
+    namespace: dict = {}
+    exec(compile(code, 'README.md', 'exec'), namespace)  # noqa: S102
+    vertices, faces, points = capsys.readouterr().out.split(maxsplit=2)
+    assert int(vertices) > 100 and int(faces) > 100
+    assert points.strip() == '(5000, 3)'
+    assert namespace['mesh'].signed_volume() > 0.0
