@@ -18,9 +18,8 @@ Measured in one process on the engine and the message writers the node uses (no 
 from dataclasses import dataclass
 from pathlib import Path
 import statistics
-import time
 
-from lim_ros.bench.report import report
+from lim_ros.bench.report import report, timed
 from lim_ros.cameras import rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.extraction import sdf_grid
@@ -48,16 +47,8 @@ class NodeBenchConfig:
 
 
 def _median_ms(fn, repeats: int, device: torch.device) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        result = fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        times.append(1e3 * (time.perf_counter() - start))
-    return statistics.median(times), result
+    times, result = timed(fn, repeats, device)
+    return 1e3 * statistics.median(times), result
 
 
 def _camera_bytes(obj, size: int, t: float) -> list[bytes]:

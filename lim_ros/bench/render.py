@@ -10,9 +10,8 @@ agreement between the two is reported as the mean absolute difference on pixels 
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-import time
 
-from lim_ros.bench.report import report
+from lim_ros.bench.report import report, timed
 from lim_ros.cameras import rig
 from lim_ros.render.sphere_tracer import ray_box, RenderConfig, trace
 from lim_ros.world.families import FAMILIES, make_object
@@ -48,16 +47,8 @@ def march_uniform(obj, origins: torch.Tensor, dirs: torch.Tensor, t: float):
 
 
 def _timed(fn, repeats: int, device: torch.device):
-    best, result = float('inf'), None
-    for _ in range(repeats):
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        result = fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+    times, result = timed(fn, repeats, device)
+    return min(times), result
 
 
 def run(cfg: RenderBenchConfig, out: Path) -> list[dict]:

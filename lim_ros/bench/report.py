@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 import platform
+import time
 
 from rich.console import Console
 from rich.table import Table
@@ -32,3 +33,17 @@ def report(title: str, rows: list[dict], out: Path) -> None:
     out.write_text(json.dumps({'title': title, 'environment': environment(), 'rows': rows},
                               indent=2) + '\n')
     Console().print(f'wrote {out}')
+
+
+def timed(fn, repeats: int, device: torch.device) -> tuple[list[float], object]:
+    """Run ``fn`` ``repeats`` times; return the wall times in seconds (CUDA synchronised)."""
+    times, result = [], None
+    for _ in range(repeats):
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        result = fn()
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return times, result
