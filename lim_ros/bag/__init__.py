@@ -6,10 +6,10 @@ camera bag and writes the node's outputs to a new bag, `write_scene_bag` records
 synthetic scene as a camera bag.
 """
 
-from lim_ros.bag.params import load_parameters, NodeParameters, parameters_from_dict
+from lim_ros.bag.params import load_parameters
 from lim_ros.bag.process import BagJob, Output, process_bag
 from lim_ros.bag.scene import SceneConfig, write_scene_bag
 from lim_ros.bag.summary import BagSummary, ErrorTally
 
-__all__ = ['BagJob', 'BagSummary', 'ErrorTally', 'load_parameters', 'NodeParameters',
-           'Output', 'parameters_from_dict', 'process_bag', 'SceneConfig', 'write_scene_bag']
+__all__ = ['BagJob', 'BagSummary', 'ErrorTally', 'load_parameters', 'Output', 'process_bag',
+           'SceneConfig', 'write_scene_bag']

@@ -17,19 +17,16 @@ import math
 from pathlib import Path
 import time
 
-from lim_ros.bag.params import NodeParameters
 from lim_ros.bag.reader import camera_frames, open_bag
 from lim_ros.bag.summary import BagSummary
 from lim_ros.bag.topics import MARKER_TOPIC, MESH_TOPIC, OUTPUT_TOPICS, POINTS_TOPIC
 from lim_ros.bag.writer import BagWriter, qos, STORAGES
-from lim_ros.cameras import Cameras
 from lim_ros.engine import Reconstruction, ReconstructionEngine
 from lim_ros.engine.messages import output_messages
 from lim_ros.errors import BagError, ConfigError, LimError, ShapeError
-from lim_ros.stream.synchronizer import FrameSynchronizer, SyncedFrames
+from lim_ros.stream.settings import NodeSettings
+from lim_ros.stream.synchronizer import FrameSynchronizer, keyframe_inputs
 from lim_ros.wire.time import NS_PER_S
-import numpy as np
-import torch
 
 
 @dataclass(frozen=True)
@@ -80,20 +77,6 @@ OUTPUT_QOS = {POINTS_TOPIC: qos(reliable=True, depth=1),
               MESH_TOPIC: qos(reliable=True, transient_local=True, depth=1)}
 
 
-def keyframe_inputs(synced: SyncedFrames, poses: torch.Tensor) -> tuple[np.ndarray, Cameras]:
-    """
-    Return images (V, H, W, 3) uint8 and their cameras for one synchronised set.
-
-    :raises ShapeError: if the cameras' images differ in size.
-    """
-    sizes = {frame.image.shape for frame in synced.frames}
-    if len(sizes) != 1:
-        raise ShapeError(f'images: expected one size for all cameras, got {sorted(sizes)}')
-    images = np.stack([frame.image for frame in synced.frames])
-    K = torch.stack([frame.K for frame in synced.frames])
-    return images, Cameras(K, poses, images.shape[1], images.shape[2])
-
-
 class _OutputGrid:
     """The due output stamps: t_0 + j / rate, reset with the keyframe buffer."""
 
@@ -114,7 +97,7 @@ class _OutputGrid:
         return stamps
 
 
-def process_bag(job: BagJob, params: NodeParameters, engine: ReconstructionEngine | None = None,
+def process_bag(job: BagJob, params: NodeSettings, engine: ReconstructionEngine | None = None,
                 on_output: OnOutput | None = None) -> BagSummary:
     """
     Run ``params``'s engine over ``job.input_bag`` and write the outputs to ``job.output_bag``.
@@ -128,7 +111,7 @@ def process_bag(job: BagJob, params: NodeParameters, engine: ReconstructionEngin
     :raises ConfigError: if the parameters take camera poses from TF (a bag is processed
         with ``camera_poses``).
     """
-    pose_source = params.ros_only.get('pose_source', 'parameters')
+    pose_source = params.ros.pose_source
     if pose_source != 'parameters':
         raise ConfigError('pose_source: lim-ros bag takes the camera poses from camera_poses '
                           f'(pose_source: parameters), got {pose_source!r}')
@@ -152,7 +135,8 @@ def process_bag(job: BagJob, params: NodeParameters, engine: ReconstructionEngin
             if synced is None:
                 continue
             try:
-                insertion = engine.add_keyframe(synced.stamp_ns, *keyframe_inputs(synced, poses))
+                insertion = engine.add_keyframe(
+                    synced.stamp_ns, *keyframe_inputs(synced, stream.cameras, poses))
             except LimError as error:
                 summary.errors.add('bad_keyframe', f'keyframe at {synced.stamp_ns} ns: {error}')
                 continue

@@ -1,10 +1,11 @@
 """
 Camera frames out of a recorded rosbag2 (sqlite3 or MCAP), decoded with `lim_ros.wire`.
 
-Images are (H, W, 3) uint8 RGB, stamped with their header stamp (ROS time, ns); each takes
-the intrinsics K (3, 3, pixels) of the latest CameraInfo of its camera read before it in the
-bag. Bad messages (an image that does not decode, an image before any CameraInfo, invalid
-intrinsics, data that does not deserialise) are counted in an `ErrorTally` and skipped.
+Images are (H, W, 3) uint8 RGB, stamped with their header stamp (ROS time, ns); each takes the
+intrinsics K (3, 3, pixels) of the latest CameraInfo of its camera read before it in the bag,
+checked as the node checks them (`lim_ros.wire.camera`: rectified, a usable K). Bad messages
+(an image that does not decode, an image before any CameraInfo, invalid intrinsics, data that
+does not deserialise) are counted in an `ErrorTally` and skipped.
 """
 
 from collections.abc import Iterator
@@ -23,8 +24,8 @@ from lim_ros.bag.topics import (
 )
 from lim_ros.errors import BagError, LimError
 from lim_ros.stream.synchronizer import CameraFrame
-from lim_ros.wire import decode_compressed, decode_image, stamp_to_ns
-import numpy as np
+from lim_ros.wire import stamp_to_ns
+from lim_ros.wire.camera import camera_intrinsics, image_pixels
 from rosbags.highlevel import AnyReader, AnyReaderError
 from rosbags.typesys import get_typestore, Stores
 import torch
@@ -36,7 +37,7 @@ ROLE_TYPES = {'image': IMAGE, 'compressed': COMPRESSED_IMAGE, 'info': CAMERA_INF
 class Intrinsics:
     """A camera's latest CameraInfo: K (3, 3) pixels and the image size it is for (0: any)."""
 
-    K: np.ndarray
+    K: torch.Tensor
     height: int
     width: int
 
@@ -62,27 +63,6 @@ def open_bag(path: Path) -> Iterator[AnyReader]:
         yield reader
     finally:
         reader.close()
-
-
-def intrinsics_from_info(message: object) -> Intrinsics:
-    """
-    Return the intrinsics of a deserialised sensor_msgs/CameraInfo.
-
-    :raises LimError: for K with NaN or inf or non-positive focal lengths.
-    """
-    K = np.asarray(message.k, dtype=np.float64).reshape(3, 3)
-    if not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0:
-        raise LimError(f'k: expected finite intrinsics with positive fx, fy, got {K.ravel()}')
-    return Intrinsics(K, int(message.height), int(message.width))
-
-
-def _image(role: str, message: object) -> tuple[int, np.ndarray]:
-    """Return the header stamp (ns) and the RGB array of an Image or CompressedImage."""
-    stamp = stamp_to_ns(message.header.stamp.sec, message.header.stamp.nanosec)
-    if role == 'image':
-        return stamp, decode_image(message.encoding, message.height, message.width,
-                                   message.step, message.data, message.is_bigendian)
-    return stamp, decode_compressed(message.format, message.data)
 
 
 def camera_frames(reader: AnyReader, cameras: list[str], errors: ErrorTally,
@@ -118,12 +98,15 @@ def camera_frames(reader: AnyReader, cameras: list[str], errors: ErrorTally,
             continue
         if role == 'info':
             try:
-                latest[camera] = intrinsics_from_info(message)
+                height, width = int(message.height), int(message.width)
+                latest[camera] = Intrinsics(camera_intrinsics(message, height, width), height,
+                                            width)
             except LimError as error:
                 errors.add('bad_camera_info', f'{where}: {error}')
             continue
         try:
-            stamp, image = _image(role, message)
+            stamp = stamp_to_ns(message.header.stamp.sec, message.header.stamp.nanosec)
+            image = image_pixels(message)
         except LimError as error:
             errors.add('bad_image', f'{where}: {error}')
             continue
@@ -135,4 +118,4 @@ def camera_frames(reader: AnyReader, cameras: list[str], errors: ErrorTally,
             errors.add('bad_camera_info', f'{where}: image is {image.shape[0]}x{image.shape[1]}'
                        f' px, its CameraInfo {info.height}x{info.width}')
             continue
-        yield camera, CameraFrame(stamp, image, torch.tensor(info.K, dtype=torch.float32))
+        yield camera, CameraFrame(stamp, image, info.K)

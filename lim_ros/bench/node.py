@@ -21,6 +21,7 @@ import statistics
 
 from lim_ros.bench.report import report, timed
 from lim_ros.cameras import rig
+from lim_ros.data.preview import to_uint8
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.extraction import sdf_grid
 from lim_ros.engine.messages import colour_bytes, output_messages
@@ -52,8 +53,7 @@ def _median_ms(fn, repeats: int, device: torch.device) -> tuple[float, object]:
 
 
 def _camera_bytes(obj, size: int, t: float) -> list[bytes]:
-    rgb = render(obj, rig(4, size), t).rgb.permute(0, 2, 3, 1)
-    return [view.tobytes() for view in (rgb * 255.0).round().to(torch.uint8).numpy()]
+    return [view.tobytes() for view in to_uint8(render(obj, rig(4, size), t).rgb)]
 
 
 def _marker_baseline_ms(reconstruction, repeats: int) -> float | None:

@@ -40,10 +40,11 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _bag(args: argparse.Namespace) -> None:
-    from lim_ros.bag import BagJob, load_parameters, NodeParameters, process_bag
+    from lim_ros.bag import BagJob, load_parameters, process_bag
+    from lim_ros.stream.settings import NodeSettings
     from rich.console import Console
 
-    params = load_parameters(args.params) if args.params else NodeParameters()
+    params = load_parameters(args.params) if args.params else NodeSettings()
     rate = args.rate if args.rate is not None else params.stream.publish_rate
     job = BagJob(args.input, args.output, rate, args.start, args.end, args.storage)
     summary = process_bag(job, params)

@@ -17,7 +17,6 @@ from pathlib import Path
 import shutil
 import time
 
-from lim_ros.bag.params import NodeParameters
 from lim_ros.bag.process import BagJob, Output, process_bag
 from lim_ros.bag.scene import SceneConfig, write_scene_bag
 from lim_ros.bag.summary import BagSummary
@@ -27,6 +26,7 @@ from lim_ros.errors import ConfigError
 from lim_ros.geometry.export import write_obj, write_ply
 from lim_ros.geometry.mesh import Mesh
 from lim_ros.metrics import chamfer
+from lim_ros.stream.settings import NodeSettings
 from lim_ros.world.families import make_object
 import numpy as np
 from rich.console import Console
@@ -86,11 +86,11 @@ def _clear(out: Path) -> None:
             path.unlink()
 
 
-def run_demo(cfg: DemoConfig, params: NodeParameters | None = None,
+def run_demo(cfg: DemoConfig, params: NodeSettings | None = None,
              console: Console | None = None) -> DemoResult:
     """Run the five steps of the module docstring; print tables and return what was done."""
     console = console or Console()
-    params = params or NodeParameters()
+    params = params or NodeSettings()
     scene = cfg.scene
     job = BagJob(cfg.out / 'input_bag', cfg.out / 'output_bag', cfg.rate, storage=cfg.storage)
     cfg.out.mkdir(parents=True, exist_ok=True)

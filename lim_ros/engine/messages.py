@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from lim_ros.engine import Reconstruction
 from lim_ros.wire import indexed_mesh_cdr, point_cloud_cdr, triangle_marker_cdr
-from lim_ros.wire.arrays import unit_colours
+from lim_ros.wire.arrays import colour_bytes as rgb_bytes
 import numpy as np
 import torch
 
@@ -34,8 +34,33 @@ def colour_bytes(colours: torch.Tensor | None) -> np.ndarray | None:
     """
     if colours is None:
         return None
-    array = unit_colours(colours.detach().cpu().float().numpy(), colours.shape[0])
-    return np.round(array * 255.0).astype(np.uint8)
+    return rgb_bytes(colours.detach().cpu().float().numpy(), colours.shape[0])
+
+
+def points_message(reconstruction: Reconstruction, frame_id: str) -> bytes:
+    """Serialise the surface points as ``~/points`` (sensor_msgs/PointCloud2, x y z rgb)."""
+    cloud = reconstruction.points
+    return point_cloud_cdr(cloud.points.detach().cpu().numpy(), colour_bytes(cloud.colours),
+                           reconstruction.stamp_ns, frame_id)
+
+
+def _mesh_arrays(
+    reconstruction: Reconstruction,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    mesh = reconstruction.mesh
+    return (mesh.vertices.detach().cpu().numpy(), mesh.faces.detach().cpu().numpy(),
+            colour_bytes(mesh.vertex_colours))
+
+
+def marker_message(reconstruction: Reconstruction, frame_id: str) -> bytes:
+    """Serialise the mesh as ``~/mesh_marker`` (visualization_msgs/Marker TRIANGLE_LIST)."""
+    return triangle_marker_cdr(*_mesh_arrays(reconstruction), reconstruction.stamp_ns, frame_id,
+                               MARKER_NS, MARKER_ID)
+
+
+def mesh_message(reconstruction: Reconstruction, frame_id: str) -> bytes:
+    """Serialise the mesh as ``~/mesh`` (lim_ros_msgs/msg/IndexedMesh)."""
+    return indexed_mesh_cdr(*_mesh_arrays(reconstruction), reconstruction.stamp_ns, frame_id)
 
 
 def output_messages(reconstruction: Reconstruction, frame_id: str) -> OutputMessages:
@@ -44,16 +69,6 @@ def output_messages(reconstruction: Reconstruction, frame_id: str) -> OutputMess
 
     :raises ShapeError: if the geometry is not finite (see `lim_ros.wire`).
     """
-    stamp = reconstruction.stamp_ns
-    points = reconstruction.points
-    mesh = reconstruction.mesh
-    vertices = mesh.vertices.detach().cpu().numpy()
-    faces = mesh.faces.detach().cpu().numpy()
-    colours = colour_bytes(mesh.vertex_colours)
-    return OutputMessages(
-        points=point_cloud_cdr(points.points.detach().cpu().numpy(),
-                               colour_bytes(points.colours), stamp, frame_id),
-        marker=triangle_marker_cdr(vertices, faces, colours, stamp, frame_id, MARKER_NS,
-                                   MARKER_ID),
-        mesh=indexed_mesh_cdr(vertices, faces, colours, stamp, frame_id),
-    )
+    return OutputMessages(points=points_message(reconstruction, frame_id),
+                          marker=marker_message(reconstruction, frame_id),
+                          mesh=mesh_message(reconstruction, frame_id))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lim_ros.errors import ShapeError
 from lim_ros.geometry.mesh import Mesh
+from lim_ros.wire.arrays import colour_bytes, unit_colours
 import numpy as np
 
 
@@ -23,10 +24,8 @@ def _arrays(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     faces = mesh.faces.detach().cpu().numpy().astype(np.int64)
     colours = None
     if mesh.vertex_colours is not None:
-        colours = mesh.vertex_colours.detach().cpu().numpy().astype(np.float32)
-        if not ((colours >= 0.0) & (colours <= 1.0)).all():
-            raise ShapeError(f'vertex_colours: expected values in [0, 1], got range '
-                             f'[{colours.min()}, {colours.max()}]')
+        colours = unit_colours(mesh.vertex_colours.detach().cpu().float().numpy(),
+                               len(vertices), 'vertex_colours')
     return vertices, faces, colours
 
 
@@ -45,7 +44,7 @@ def write_ply(path: Path, mesh: Mesh) -> Path:
     for axis, name in enumerate('xyz'):
         vertex[name] = vertices[:, axis]
     if colours is not None:
-        rgb = np.round(colours * 255.0).astype(np.uint8)
+        rgb = colour_bytes(colours, len(vertices), 'vertex_colours')
         for channel, name in enumerate(('red', 'green', 'blue')):
             vertex[name] = rgb[:, channel]
     face = np.empty(len(faces), dtype=[('n', 'u1'), ('index', '<i4', (3,))])

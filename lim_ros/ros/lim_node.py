@@ -19,15 +19,20 @@ import traceback
 
 from diagnostic_msgs.msg import DiagnosticArray
 from lim_ros.engine import ReconstructionEngine
-from lim_ros.engine.messages import output_messages
+from lim_ros.engine.messages import mesh_message, points_message
 from lim_ros.errors import ConfigError, LimError, StampError
 from lim_ros.ros import parameters
 from lim_ros.ros.camera_input import CameraInput
 from lim_ros.ros.diagnostics import DiagnosticsReporter, NodeCounters
-from lim_ros.ros.keyframe_worker import keyframe_inputs, KeyframeWorker
 from lim_ros.ros.outputs import OutputPublishers
 from lim_ros.ros.tf_poses import PoseError, TfPoses
-from lim_ros.stream.synchronizer import CameraFrame, FrameSynchronizer, SyncedFrames
+from lim_ros.stream.keyframe_worker import KeyframeWorker
+from lim_ros.stream.synchronizer import (
+    CameraFrame,
+    FrameSynchronizer,
+    keyframe_inputs,
+    SyncedFrames,
+)
 from lim_ros.wire import stamp_to_ns
 from lim_ros_msgs.msg import IndexedMesh
 from lim_ros_msgs.srv import QueryReconstruction
@@ -204,9 +209,9 @@ class LimNode(Node):
             check_query(count, resolution)
             reconstruction = self.engine.reconstruction(stamp, count, resolution)
             frame = self.settings.stream.volume_frame
-            blobs = output_messages(reconstruction, frame)
-            response.points = deserialize_message(blobs.points, PointCloud2)
-            response.mesh = deserialize_message(blobs.mesh, IndexedMesh)
+            response.points = deserialize_message(points_message(reconstruction, frame),
+                                                  PointCloud2)
+            response.mesh = deserialize_message(mesh_message(reconstruction, frame), IndexedMesh)
             response.success = True
             response.message = (f'reconstructed at {reconstruction.stamp_ns} ns: '
                                 f'{len(reconstruction.points.points)} points, '

@@ -9,20 +9,25 @@ and the node refuses to start. Parameters in ``DYNAMIC`` may change while the no
 same checks apply); every other one is read-only.
 """
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields
 import sys
 
-from lim_ros.engine.config import EngineConfig, OUT_OF_RANGE_POLICIES
+from lim_ros.engine.config import OUT_OF_RANGE_POLICIES
 from lim_ros.engine.interpolation import METHODS
 from lim_ros.errors import ConfigError
-from lim_ros.stream.config import StreamConfig
+from lim_ros.stream.settings import (
+    CAMERA_QOS,
+    IMAGE_TRANSPORTS,
+    NodeSettings,
+    POSE_SOURCES,
+    SECTIONS,
+    settings_from_values,
+    settings_values,
+)
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.node import Node
 
-POSE_SOURCES = ('parameters', 'tf')
-IMAGE_TRANSPORTS = ('raw', 'compressed')
-CAMERA_QOS = ('sensor_data', 'reliable')
 MAX_MESH_RESOLUTION = 512  # marching-cubes cells per side: 512^3 SDF samples at most
 MAX_NUM_POINTS = 2_000_000  # surface points per cloud
 INT32_MAX = 2**31 - 1
@@ -30,37 +35,6 @@ UNBOUNDED = sys.float_info.max
 
 # Parameters that may change at run time: they shape the outputs, not the models or topics.
 DYNAMIC = ('publish_lag', 'num_points', 'mesh_resolution')
-
-
-@dataclass(frozen=True)
-class RosOptions:
-    """The node's ROS-only settings."""
-
-    pose_source: str = 'parameters'  # camera poses from `camera_poses` or from tf
-    image_transport: str = 'raw'  # subscribe image_raw or image_raw/compressed
-    camera_qos: str = 'sensor_data'  # camera subscriptions: sensor-data QoS or reliable
-    diagnostics_period: float = 1.0  # s between /diagnostics reports
-
-    def __post_init__(self) -> None:
-        """Validate every field; raise ConfigError naming the first bad one."""
-        for name, allowed in (('pose_source', POSE_SOURCES),
-                              ('image_transport', IMAGE_TRANSPORTS),
-                              ('camera_qos', CAMERA_QOS)):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f'{name}: expected one of {allowed}, '
-                                  f'got {getattr(self, name)!r}')
-        if not 0.0 < float(self.diagnostics_period) <= 3600.0:
-            raise ConfigError(f'diagnostics_period: expected seconds in (0, 3600], '
-                              f'got {self.diagnostics_period!r}')
-
-
-@dataclass(frozen=True)
-class NodeSettings:
-    """Everything the parameters configure, validated."""
-
-    engine: EngineConfig
-    stream: StreamConfig
-    ros: RosOptions
 
 
 def _range(low: float, high: float) -> dict:
@@ -120,8 +94,6 @@ SPECS: dict[str, tuple[str, dict]] = {
                    'reliable (depth 10)', _one_of(CAMERA_QOS)),
     'diagnostics_period': ('seconds between /diagnostics reports', _range(0.0, 3600.0)),
 }
-
-SECTIONS = (('engine', EngineConfig), ('stream', StreamConfig), ('ros', RosOptions))
 
 
 def _parameter_type(name: str, value: object) -> int:
@@ -202,23 +174,16 @@ def _override(node: Node, name: str, error: Exception) -> str:
     return repr(override.value) if override is not None else f'an invalid value ({error})'
 
 
-def settings_from(node: Node, changes: dict[str, object] | None = None) -> NodeSettings:
+def settings_from(node: Node) -> NodeSettings:
     """
-    Build the settings from ``node``'s parameters, with ``changes`` (name: value) applied.
+    Build the settings from ``node``'s parameters.
 
     :raises ConfigError: naming the first invalid field.
     """
-    changes = changes or {}
-    sections = {}
-    for section, cls in SECTIONS:
-        values, template = {}, cls()
-        for f in fields(cls):
-            value = changes[f.name] if f.name in changes else node.get_parameter(f.name).value
-            default = getattr(template, f.name)
-            values[f.name] = tuple(value) if isinstance(default, tuple) else (
-                list(value) if isinstance(default, list) else value)
-        sections[section] = cls(**values)
-    return NodeSettings(**sections)
+    values = {name: node.get_parameter(name).value for name in defaults()}
+    return settings_from_values(
+        {name: v if isinstance(v, (str, bool, int, float)) else list(v)
+         for name, v in values.items()}, node.get_fully_qualified_name())
 
 
 def updated(settings: NodeSettings, changes: dict[str, object]) -> NodeSettings:
@@ -230,10 +195,4 @@ def updated(settings: NodeSettings, changes: dict[str, object]) -> NodeSettings:
     fixed = sorted(set(changes) - set(DYNAMIC))
     if fixed:
         raise ConfigError(f'{", ".join(fixed)}: read-only while the node runs')
-    sections = {}
-    for section, cls in SECTIONS:
-        names = {f.name for f in fields(cls)}
-        current = getattr(settings, section)
-        mine = {k: v for k, v in changes.items() if k in names}
-        sections[section] = replace(current, **mine) if mine else current
-    return NodeSettings(**sections)
+    return settings_from_values({**settings_values(settings), **changes})

@@ -12,7 +12,8 @@ restarts (the engine resets its buffer on the next keyframe).
 
 from dataclasses import dataclass
 
-from lim_ros.errors import ConfigError
+from lim_ros.cameras import Cameras
+from lim_ros.errors import ConfigError, ShapeError
 import numpy as np
 import torch
 
@@ -76,3 +77,23 @@ class FrameSynchronizer:
         self._slots = dict.fromkeys(self.cameras)
         self._last_emitted = stamp
         return SyncedFrames(stamp, frames)
+
+
+def keyframe_inputs(synced: SyncedFrames, names: list[str],
+                    world_T_cam: torch.Tensor) -> tuple[np.ndarray, Cameras]:
+    """
+    Stack a synchronised set into the engine's input: images (V, H, W, 3) and `Cameras`.
+
+    ``names`` are the cameras in the set's order (for messages), ``world_T_cam`` (V, 4, 4)
+    their poses in the volume frame.
+
+    :raises ShapeError: if the cameras' images differ in size (one keyframe needs one size).
+    """
+    sizes = [frame.image.shape[:2] for frame in synced.frames]
+    if len(set(sizes)) != 1:
+        listed = ', '.join(f'{n} {h}x{w}' for n, (h, w) in zip(names, sizes))
+        raise ShapeError(f'images: expected one image size for all cameras of a keyframe, '
+                         f'got {listed}')
+    images = np.stack([frame.image for frame in synced.frames])
+    K = torch.stack([frame.K for frame in synced.frames])
+    return images, Cameras(K, world_T_cam, *sizes[0])

@@ -58,9 +58,9 @@ def byte_colours(colours: object, num_rows: int) -> np.ndarray:
     return array
 
 
-def unit_colours(colours: object, num_rows: int) -> np.ndarray:
+def unit_colours(colours: object, num_rows: int, name: str = 'colours') -> np.ndarray:
     """
-    Return ``colours`` as a float32 (num_rows, 3) RGB array in [0, 1].
+    Return ``colours`` (errors call it ``name``) as a float32 (num_rows, 3) RGB array in [0, 1].
 
     uint8 colours are divided by 255; float colours must already lie in [0, 1].
 
@@ -68,13 +68,18 @@ def unit_colours(colours: object, num_rows: int) -> np.ndarray:
     """
     array = np.asarray(colours)
     if array.dtype == np.uint8:
-        check_shape('colours', array.shape, (num_rows, 3))
+        check_shape(name, array.shape, (num_rows, 3))
         return array.astype(np.float32) / np.float32(255)
     if array.dtype.kind != 'f':
-        raise ShapeError(f'colours: expected uint8 or float RGB, got dtype {array.dtype}')
-    check_shape('colours', array.shape, (num_rows, 3))
+        raise ShapeError(f'{name}: expected uint8 or float RGB, got dtype {array.dtype}')
+    check_shape(name, array.shape, (num_rows, 3))
     array = array.astype(np.float32, copy=False)
     if not ((array >= 0) & (array <= 1)).all():
-        raise ShapeError(f'colours: expected float values in [0, 1], got range '
+        raise ShapeError(f'{name}: expected float values in [0, 1], got range '
                          f'[{array.min()}, {array.max()}]')
     return array
+
+
+def colour_bytes(colours: object, num_rows: int, name: str = 'colours') -> np.ndarray:
+    """Return RGB ``colours`` in [0, 1] (num_rows, 3) as uint8 0..255, rounded (never clamped)."""
+    return np.round(unit_colours(colours, num_rows, name) * 255.0).astype(np.uint8)

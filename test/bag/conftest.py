@@ -5,7 +5,8 @@ Torch runs on one thread in these tests.
 """
 
 from bag.bags import SCENE
-from lim_ros.bag import NodeParameters, parameters_from_dict, write_scene_bag
+from lim_ros.bag import write_scene_bag
+from lim_ros.stream.settings import NodeSettings, settings_from_values
 import pytest
 import torch
 
@@ -20,9 +21,9 @@ def one_thread():
 
 
 @pytest.fixture(scope='session')
-def params() -> NodeParameters:
+def params() -> NodeSettings:
     """Return the node's defaults with lighter extraction (mesh 48^3, 5000 points)."""
-    return parameters_from_dict({'mesh_resolution': 48, 'num_points': 5000})
+    return settings_from_values({'mesh_resolution': 48, 'num_points': 5000})
 
 
 @pytest.fixture(scope='session')

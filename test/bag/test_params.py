@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from lim_ros.bag.params import load_parameters, parameters_from_dict, ROS_ONLY
+from lim_ros.bag.params import load_parameters
 from lim_ros.engine import EngineConfig
 from lim_ros.errors import ConfigError
 from lim_ros.stream.config import StreamConfig
+from lim_ros.stream.settings import RosOptions, settings_from_values
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -16,7 +17,7 @@ def test_shipped_params_file_gives_the_defaults():
     assert params.engine == EngineConfig()
     assert params.stream.cameras == StreamConfig().cameras
     assert params.stream.poses().allclose(StreamConfig().poses(), atol=1e-6)
-    assert params.ros_only == ROS_ONLY
+    assert params.ros == RosOptions()
 
 
 def test_values_are_split_by_field_name_and_converted(tmp_path):
@@ -26,7 +27,7 @@ def test_values_are_split_by_field_name_and_converted(tmp_path):
     params = load_parameters(path)
     assert params.engine.volume_center == (0.5, 0, 1)
     assert params.stream.keyframe_rate == 4.0
-    assert params.ros_only['image_transport'] == 'compressed'
+    assert params.ros.image_transport == 'compressed'
 
 
 def test_unknown_key_is_a_config_error_naming_it(tmp_path):
@@ -54,4 +55,4 @@ def test_missing_file_and_non_mapping():
     with pytest.raises(ConfigError, match='no such parameter file'):
         load_parameters(Path('/nonexistent/lim.yaml'))
     with pytest.raises(ConfigError, match='mapping'):
-        parameters_from_dict(['cameras'])
+        settings_from_values(['cameras'])

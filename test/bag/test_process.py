@@ -12,7 +12,7 @@ from pathlib import Path
 import sys
 
 from bag.bags import copy_bag, SCENE
-from lim_ros.bag import BagJob, parameters_from_dict, process_bag
+from lim_ros.bag import BagJob, process_bag
 from lim_ros.bag.topics import (
     INDEXED_MESH,
     MARKER_TOPIC,
@@ -22,6 +22,7 @@ from lim_ros.bag.topics import (
 )
 from lim_ros.errors import BagError, ConfigError, LimError
 from lim_ros.metrics import chamfer
+from lim_ros.stream.settings import settings_from_values
 from lim_ros.wire import parse_indexed_mesh_cdr, parse_point_cloud_cdr, stamp_to_ns
 from lim_ros.world.families import make_object
 import pytest
@@ -142,7 +143,7 @@ def test_bad_jobs_are_config_errors(tmp_path, fields, match):
 
 
 def test_poses_from_tf_are_refused(tmp_path, scene_bag):
-    params = parameters_from_dict({'pose_source': 'tf'})
+    params = settings_from_values({'pose_source': 'tf'})
     with pytest.raises(ConfigError, match='pose_source'):
         process_bag(BagJob(scene_bag[0], tmp_path / 'out', RATE), params)
 

@@ -1,10 +1,10 @@
 """A small rendered scene shared by the engine tests: one object, the 4-view rig, uint8 views."""
 
 from lim_ros.cameras import Cameras, rig
+from lim_ros.data.preview import to_uint8
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.families import make_object
 import numpy as np
-import torch
 
 OBJECT = ('humanoid', 3)
 
@@ -13,5 +13,4 @@ def camera_images(t: float, size: int = 64, obj=None) -> tuple[np.ndarray, Camer
     """Return the rig's views (4, size, size, 3) uint8 of the test object at ``t``, and cameras."""
     obj = obj or make_object(*OBJECT)
     cameras = rig(4, size)
-    rgb = render(obj, cameras, t).rgb.permute(0, 2, 3, 1)
-    return (rgb * 255.0).round().to(torch.uint8).numpy(), cameras
+    return to_uint8(render(obj, cameras, t).rgb), cameras

@@ -30,6 +30,7 @@ import rclpy
 from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from ros.ros_io import spin_until
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 import torch
 from visualization_msgs.msg import Marker
@@ -171,11 +172,7 @@ class LimHarness:
         return self.probe.get_clock().now().nanoseconds
 
     def spin_until(self, condition, what: str, timeout_s: float = TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not condition():
-            if time.monotonic() > deadline:
-                pytest.fail(f'timed out after {timeout_s} s waiting for {what}')
-            self.probe_executor.spin_once(timeout_sec=0.02)
+        spin_until(self.probe_executor, condition, what, timeout_s, period_s=0.02)
 
     def spin_for(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -8,8 +8,8 @@ The conversions are tested on real sensor_msgs objects; the subscriptions on a r
 import io
 
 from lim_ros.errors import ShapeError
-from lim_ros.ros.camera_input import image_array, intrinsics
 from lim_ros.ros.lim_node import LimNode
+from lim_ros.wire.camera import camera_intrinsics, image_pixels
 import numpy as np
 import PIL.Image
 import pytest
@@ -22,9 +22,9 @@ K = np.array([[50.0, 0.0, 32.0], [0.0, 52.0, 30.0], [0.0, 0.0, 1.0]])
 
 
 def test_intrinsics_from_camera_info():
-    got = intrinsics(info_msg(K, 0, 'cam0'), 64, 64)
+    got = camera_intrinsics(info_msg(K, 0, 'cam0'), 64, 64)
     assert got.dtype == torch.float32 and torch.equal(got, torch.from_numpy(K).float())
-    assert torch.equal(intrinsics(info_msg(K, 0, 'cam0', d=()), 64, 64), got)  # empty d
+    assert torch.equal(camera_intrinsics(info_msg(K, 0, 'cam0', d=()), 64, 64), got)  # empty d
 
 
 @pytest.mark.parametrize('fields, match', [
@@ -33,7 +33,7 @@ def test_intrinsics_from_camera_info():
 ])
 def test_camera_info_that_does_not_fit_is_refused(fields, match):
     with pytest.raises(ShapeError, match=match):
-        intrinsics(info_msg(K, 0, 'cam0', **fields), 64, 64)
+        camera_intrinsics(info_msg(K, 0, 'cam0', **fields), 64, 64)
 
 
 @pytest.mark.parametrize('bad', [0.0, float('nan')])
@@ -41,20 +41,20 @@ def test_unusable_k_is_refused(bad):
     k = K.copy()
     k[0, 0] = bad
     with pytest.raises(ShapeError, match='camera_info: expected k'):
-        intrinsics(info_msg(k, 0, 'cam0'), 64, 64)
+        camera_intrinsics(info_msg(k, 0, 'cam0'), 64, 64)
 
 
 def test_images_decode_to_rgb():
     rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
-    assert np.array_equal(image_array(image_msg(rgb, 1, 'cam0')), rgb)
+    assert np.array_equal(image_pixels(image_msg(rgb, 1, 'cam0')), rgb)
     bgr = image_msg(np.ascontiguousarray(rgb[..., ::-1]), 1, 'cam0', encoding='bgr8')
-    assert np.array_equal(image_array(bgr), rgb)
+    assert np.array_equal(image_pixels(bgr), rgb)
     buffer = io.BytesIO()
     PIL.Image.fromarray(rgb).save(buffer, format='PNG')
     compressed = CompressedImage(format='rgb8; png compressed rgb8', data=buffer.getvalue())
-    assert np.array_equal(image_array(compressed), rgb)
+    assert np.array_equal(image_pixels(compressed), rgb)
     with pytest.raises(ShapeError, match='encoding'):
-        image_array(image_msg(rgb, 1, 'cam0', encoding='yuv422'))
+        image_pixels(image_msg(rgb, 1, 'cam0', encoding='yuv422'))
 
 
 def _qos(infos):

@@ -15,7 +15,6 @@ array is rejected there.
 """
 
 import array
-import time
 
 from builtin_interfaces.msg import Time
 from lim_ros_msgs.msg import IndexedMesh
@@ -24,19 +23,12 @@ import numpy as np
 import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
+from ros.ros_io import round_trip, spin_until
 from sensor_msgs.msg import PointCloud2, PointField
 
 pytestmark = pytest.mark.ros
 
-TIMEOUT_S = 10.0
-QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST,
-    depth=10,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.VOLATILE,
-)
 # Field type codes of the generated Python class: float32[] 'f', uint32[] 'I', uint8[] 'B'.
 TYPECODES = {'vertices': 'f', 'triangles': 'I', 'vertex_colors': 'B', 'uv': 'f'}
 DTYPES = {'vertices': np.float32, 'triangles': np.uint32, 'vertex_colors': np.uint8,
@@ -44,15 +36,6 @@ DTYPES = {'vertices': np.float32, 'triangles': np.uint32, 'vertex_colors': np.ui
 # The service under test: stamps before this one are "outside the keyframe buffer".
 BUFFER_START = Time(sec=1_700_000_000, nanosec=0)
 DEFAULT_NUM_POINTS = 64
-
-
-def _spin_until(executor, condition, what, timeout_s=TIMEOUT_S):
-    """Spin ``executor`` until ``condition()`` is true; fail the test after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f'timed out after {timeout_s} s waiting for {what}')
-        executor.spin_once(timeout_sec=0.05)
 
 
 def _as_field(values, name):
@@ -155,27 +138,8 @@ def test_empty_colour_and_uv_round_trip():
 def test_indexed_mesh_over_a_topic(ros_context, node_suffix):
     stamp = Time(sec=1_700_000_200, nanosec=5)
     mesh, arrays = _grid_mesh(40, stamp, frame_id=f'volume_{node_suffix}', track_id=3)
-    topic = f'/lim_ros_test/mesh_{node_suffix}'
-    talker = rclpy.create_node(f'mesh_talker_{node_suffix}', context=ros_context)
-    listener = rclpy.create_node(f'mesh_listener_{node_suffix}', context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(talker)
-    executor.add_node(listener)
-    received = []
-    try:
-        listener.create_subscription(IndexedMesh, topic, received.append, QOS)
-        publisher = talker.create_publisher(IndexedMesh, topic, QOS)
-        _spin_until(executor, lambda: publisher.get_subscription_count() > 0,
-                    f'the subscription on {topic} to match')
-        publisher.publish(mesh)
-        _spin_until(executor, lambda: received, f'an IndexedMesh on {topic}')
-    finally:
-        executor.shutdown()
-        talker.destroy_node()
-        listener.destroy_node()
-    assert len(received) == 1
-    _assert_mesh_equal(received[0], arrays, stamp, frame_id=f'volume_{node_suffix}',
-                       track_id=3)
+    received = round_trip(ros_context, f'mesh_{node_suffix}', IndexedMesh, mesh)
+    _assert_mesh_equal(received, arrays, stamp, frame_id=f'volume_{node_suffix}', track_id=3)
 
 
 def _circle_cloud(num_points, stamp, frame_id):
@@ -219,13 +183,13 @@ def test_query_reconstruction_service(ros_context, node_suffix):
 
     def call(request):
         future = client.call_async(request)
-        _spin_until(executor, future.done, f'the response of {service_name}')
+        spin_until(executor, future.done, f'the response of {service_name}')
         return future.result()
 
     try:
         server.create_service(QueryReconstruction, service_name, _handle_query)
         client = caller.create_client(QueryReconstruction, service_name)
-        _spin_until(executor, client.service_is_ready, f'{service_name} to be ready')
+        spin_until(executor, client.service_is_ready, f'{service_name} to be ready')
 
         stamp = Time(sec=1_700_000_300, nanosec=250_000_000)
         ok = call(QueryReconstruction.Request(stamp=stamp, num_points=100, mesh_resolution=5))

@@ -180,6 +180,7 @@ def test_a_flood_of_images_is_dropped_and_the_buffer_stays_bounded(lim_harness):
             h.send_images(stamp)
             h.spin_for(0.005)
         sent += ROUNDS
+    h.spin_until(lambda: h.node.counters.keyframes >= 1, 'a keyframe from the flood')
     h.spin_for(1.0)
     counters = h.node.counters.snapshot()
     assert counters.superseded > 0

@@ -15,6 +15,7 @@ from lim_ros.errors import ConfigError
 from lim_ros.ros import parameters
 from lim_ros.ros.lim_node import LimNode
 from lim_ros.stream.config import StreamConfig
+from lim_ros.stream.settings import NodeSettings, RosOptions
 import pytest
 from rcl_interfaces.msg import ParameterType
 from rclpy.parameter import Parameter
@@ -24,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_config_field_is_a_parameter_with_a_spec():
-    names = [f.name for cls in (EngineConfig, StreamConfig, parameters.RosOptions)
+    names = [f.name for cls in (EngineConfig, StreamConfig, RosOptions)
              for f in fields(cls)]
     assert list(parameters.defaults()) == names
     assert set(parameters.SPECS) == set(names)
@@ -57,9 +58,9 @@ def test_defaults_equal_config_lim_yaml():
 
 def test_ros_options_name_the_bad_field():
     with pytest.raises(ConfigError, match='camera_qos'):
-        parameters.RosOptions(camera_qos='best_effort')
+        RosOptions(camera_qos='best_effort')
     with pytest.raises(ConfigError, match='diagnostics_period'):
-        parameters.RosOptions(diagnostics_period=0.0)
+        RosOptions(diagnostics_period=0.0)
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_dynamic_parameters_are_validated_and_applied(node):
 
 
 def test_updated_refuses_fixed_parameters():
-    settings = parameters.NodeSettings(EngineConfig(), StreamConfig(), parameters.RosOptions())
+    settings = NodeSettings(EngineConfig(), StreamConfig(), RosOptions())
     assert parameters.updated(settings, {'num_points': 10}).engine.num_points == 10
     with pytest.raises(ConfigError, match='keyframe_rate: read-only'):
         parameters.updated(settings, {'keyframe_rate': 1.0})

@@ -10,24 +10,16 @@ test means anything.
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from ros.ros_io import QOS, round_trip, spin_until, TIMEOUT_S
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
 pytestmark = pytest.mark.ros
 
-TIMEOUT_S = 10.0
-QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST,
-    depth=10,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.VOLATILE,
-)
 
 # Run by a second interpreter: publish `text` on `topic` until the test's subscription has
 # matched and gone away again, then exit 0 (exit 1 if that never happens within `timeout`).
@@ -60,42 +52,13 @@ sys.exit(0 if matched else 1)
 """
 
 
-def _spin_until(executor, condition, what, timeout_s=TIMEOUT_S):
-    """Spin ``executor`` until ``condition()`` is true; fail the test after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f'timed out after {timeout_s} s waiting for {what}')
-        executor.spin_once(timeout_sec=0.05)
-
-
-def _round_trip(context, name, msg_type, message):
-    """Publish ``message`` on a fresh topic and return the first message received on it."""
-    node = rclpy.create_node(f'smoke_{name}', context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    received = []
-    topic = f'/lim_ros_test/{name}'
-    try:
-        node.create_subscription(msg_type, topic, received.append, QOS)
-        publisher = node.create_publisher(msg_type, topic, QOS)
-        _spin_until(executor, lambda: publisher.get_subscription_count() > 0,
-                    f'the subscription on {topic} to match')
-        publisher.publish(message)
-        _spin_until(executor, lambda: received, f'a {msg_type.__name__} on {topic}')
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-    return received[0]
-
-
-def test_string_round_trip(ros_context, node_suffix):
+def test_stringround_trip(ros_context, node_suffix):
     sent = String(data=f'lim_ros smoke {node_suffix}: héllo, wörld')
-    received = _round_trip(ros_context, f'string_{node_suffix}', String, sent)
+    received = round_trip(ros_context, f'string_{node_suffix}', String, sent)
     assert received.data == sent.data
 
 
-def test_image_round_trip(ros_context, node_suffix):
+def test_imageround_trip(ros_context, node_suffix):
     height, width = 48, 64
     step = width * 3 + 8  # padded rows: `step` must survive, not be recomputed
     payload = bytes((7 * i + 3) % 256 for i in range(height * step))
@@ -105,7 +68,7 @@ def test_image_round_trip(ros_context, node_suffix):
     sent.header.frame_id = 'camera_optical_frame'
     sent.data = payload
 
-    received = _round_trip(ros_context, f'image_{node_suffix}', Image, sent)
+    received = round_trip(ros_context, f'image_{node_suffix}', Image, sent)
 
     assert (received.height, received.width) == (height, width)
     assert received.encoding == 'rgb8'
@@ -130,8 +93,8 @@ def test_string_from_another_process(ros_context, node_suffix):
     received = []
     try:
         subscription = node.create_subscription(String, topic, received.append, QOS)
-        _spin_until(executor, lambda: received, f'a String from another process on {topic}',
-                    timeout_s=2 * TIMEOUT_S)
+        spin_until(executor, lambda: received, f'a String from another process on {topic}',
+                   timeout_s=2 * TIMEOUT_S)
         node.destroy_subscription(subscription)  # the publisher exits once it sees this
         output, _ = publisher.communicate(timeout=TIMEOUT_S)
     finally:

@@ -5,18 +5,12 @@ Camera callbacks must not wait for the LRM, so a synchronised set goes into a sl
 at most one set; a set that replaces one not yet taken is a queue drop (counted by the
 caller). The worker thread takes the newest set whenever it is free and hands it to
 ``handle``, which must not raise (it logs and counts its own errors); memory stays bounded by
-one set. No ROS here: the node passes the handler.
+one set. The node passes the handler.
 """
 
 from collections.abc import Callable
 import threading
 import time
-
-from lim_ros.cameras import Cameras
-from lim_ros.errors import ShapeError
-from lim_ros.stream.synchronizer import SyncedFrames
-import numpy as np
-import torch
 
 
 class LatestSlot:
@@ -87,23 +81,3 @@ class KeyframeWorker:
             entry = self.slot.take(timeout=0.5)
             if entry is not None:
                 self._handle(*entry)
-
-
-def keyframe_inputs(synced: SyncedFrames, names: list[str],
-                    world_T_cam: torch.Tensor) -> tuple[np.ndarray, Cameras]:
-    """
-    Stack a synchronised set into the engine's input: images (V, H, W, 3) and `Cameras`.
-
-    ``names`` are the cameras in the set's order (for messages), ``world_T_cam`` (V, 4, 4)
-    their poses in the volume frame.
-
-    :raises ShapeError: if the cameras' images differ in size (one keyframe needs one size).
-    """
-    sizes = [frame.image.shape[:2] for frame in synced.frames]
-    if len(set(sizes)) != 1:
-        listed = ', '.join(f'{n} {h}x{w}' for n, (h, w) in zip(names, sizes))
-        raise ShapeError(f'images: expected one image size for all cameras of a keyframe, '
-                         f'got {listed}')
-    images = np.stack([frame.image for frame in synced.frames])
-    K = torch.stack([frame.K for frame in synced.frames])
-    return images, Cameras(K, world_T_cam, *sizes[0])

@@ -4,8 +4,8 @@ import threading
 import time
 
 from lim_ros.errors import ShapeError
-from lim_ros.ros.keyframe_worker import keyframe_inputs, KeyframeWorker, LatestSlot
-from lim_ros.stream.synchronizer import CameraFrame, SyncedFrames
+from lim_ros.stream.keyframe_worker import KeyframeWorker, LatestSlot
+from lim_ros.stream.synchronizer import CameraFrame, keyframe_inputs, SyncedFrames
 import numpy as np
 import pytest
 import torch
