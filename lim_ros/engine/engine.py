@@ -39,6 +39,15 @@ class Reconstruction:
     points: PointCloud
 
 
+@dataclass(frozen=True)
+class BufferStatus:
+    """The keyframe buffer at one moment."""
+
+    keyframes: int
+    nbytes: int
+    span: tuple[int, int] | None  # (oldest, newest) stamps, ns
+
+
 @dataclass
 class EngineStats:
     """Counters and the last timings, for diagnostics."""
@@ -78,6 +87,11 @@ class ReconstructionEngine:
         """Return the (oldest, newest) keyframe stamps in ns, or None when the buffer is empty."""
         with self._lock:
             return self.buffer.span
+
+    def buffer_status(self) -> BufferStatus:
+        """Return the buffer's keyframe count, bytes and span, read together under the lock."""
+        with self._lock:
+            return BufferStatus(len(self.buffer), self.buffer.nbytes, self.buffer.span)
 
     @torch.no_grad()
     def add_keyframe(self, stamp_ns: int, images: np.ndarray, cameras: Cameras) -> Insertion:

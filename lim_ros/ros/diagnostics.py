@@ -112,13 +112,14 @@ class DiagnosticsReporter:
             change = getattr(current, name) - getattr(previous, name)
             return change / elapsed if elapsed > 0 else 0.0
 
-        span = engine.span
+        buffer = engine.buffer_status()
+        span = buffer.span
         memory_kind, memory_mib = device_memory(engine.device)
         values = {
             'node': self.full_name,
-            'keyframes in buffer': len(engine.buffer),
+            'keyframes in buffer': buffer.keyframes,
             'buffer span (s)': f'{(span[1] - span[0]) / 1e9:.3f}' if span else '0.000',
-            'buffer bytes': engine.buffer.nbytes,
+            'buffer bytes': buffer.nbytes,
             'keyframe rate achieved (Hz)': f'{rate("keyframes"):.2f}',
             'publish rate achieved (Hz)': f'{rate("outputs"):.2f}',
             'last keyframe latency (ms)': f'{current.last_keyframe_ms:.1f}',

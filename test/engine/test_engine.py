@@ -74,6 +74,7 @@ def test_clock_going_back_resets_the_buffer():
     engine.add_keyframe(T0 + 2 * SECOND, images, cameras)
     insertion = engine.add_keyframe(T0, images, cameras)
     assert insertion.reset and engine.span == (T0, T0) and engine.stats.buffer_resets == 1
+    assert engine.buffer_status().keyframes == 1
     with pytest.raises(StampError, match='repeats'):
         engine.add_keyframe(T0, images, cameras)
 
