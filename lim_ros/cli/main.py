@@ -66,7 +66,8 @@ def _cache(args: argparse.Namespace) -> None:
 
     families = HELD_OUT_FAMILIES if args.split == 'held-out' else SEEN_FAMILIES
     config = DataConfig(families=families, num_samples=args.samples, seed=args.seed,
-                        num_views=args.views, image_size=args.size, num_times=args.times)
+                        num_views=args.views, image_size=args.size, num_times=args.times,
+                        gap_range=tuple(args.gap_range))
     paths = write_cache(config, args.out, shard_size=args.shard_size, num_workers=args.workers)
     print(f'wrote {len(paths)} shards to {args.out}')
 
@@ -76,6 +77,14 @@ def _train_lrm(args: argparse.Namespace) -> None:
     from lim_ros.training.train_lrm import LRMTrainConfig, train
 
     summary = train(load_yaml(args.config, LRMTrainConfig), resume=not args.restart)
+    print(f"best validation IoU {summary['best']}")
+
+
+def _train_lim(args: argparse.Namespace) -> None:
+    from lim_ros.config_io import load_yaml
+    from lim_ros.training.train_lim import LIMTrainConfig, train
+
+    summary = train(load_yaml(args.config, LIMTrainConfig), resume=not args.restart)
     print(f"best validation IoU {summary['best']}")
 
 
@@ -107,6 +116,20 @@ def _bench_node(args: argparse.Namespace) -> None:
     run(NodeBenchConfig(image_sizes=tuple(args.image_sizes),
                         mesh_resolutions=tuple(args.resolutions), num_points=args.points,
                         repeats=args.repeats, device=args.device), args.out)
+
+
+def _bench_interp(args: argparse.Namespace) -> None:
+    from lim_ros.bench.interp import InterpBenchConfig, run
+    from lim_ros.eval.lrm_eval import LRMEvalConfig
+    from lim_ros.models.lim import load_lim
+    from lim_ros.models.lrm import load_lrm
+
+    lims = {'lim': load_lim(args.lim, args.device)}
+    if args.ablation is not None:
+        lims['lim_no_causal'] = load_lim(args.ablation, args.device)
+    score = LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
+    cfg = InterpBenchConfig(samples=args.samples, score=score, device=args.device)
+    run(load_lrm(args.lrm, args.device), lims, cfg, args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument('--seed', type=int, default=0)
     cache.add_argument('--views', type=int, default=6)
     cache.add_argument('--size', type=int, default=64)
-    cache.add_argument('--times', type=int, default=1)
+    cache.add_argument('--times', type=int, default=1, help='instants per sample')
+    cache.add_argument('--gap-range', type=float, nargs=2, default=[0.1, 0.6],
+                       metavar=('LOW', 'HIGH'), help='seconds from the first to the last instant')
     cache.add_argument('--shard-size', type=int, default=50)
     cache.add_argument('--workers', type=int, default=2)
     cache.set_defaults(func=_cache)
@@ -175,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     lrm.add_argument('--config', type=Path, default=Path('config/train/lrm_tiny.yaml'))
     lrm.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
     lrm.set_defaults(func=_train_lrm)
+    lim = training.add_parser('lim', help='train LIM over a frozen LRM on a cache of sequences '
+                              '(resumes from last)')
+    lim.add_argument('--config', type=Path, default=Path('config/train/lim_tiny.yaml'))
+    lim.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
+    lim.set_defaults(func=_train_lim)
     summary = training.add_parser('summary', help="a run's log as a Markdown table")
     summary.add_argument('run', type=Path, help='the run directory (holding log.jsonl)')
     summary.add_argument('--every', type=int, default=500)
@@ -211,6 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument('--device', default='cpu')
     node.add_argument('--out', type=Path, default=Path('out/bench/node.json'))
     node.set_defaults(func=_bench_node)
+    interp = bench.add_parser('interp', help='interpolation methods (nearest, linear, optical '
+                              'flow, LIM, oracle) by split and motion size')
+    interp.add_argument('--lrm', type=Path, default=Path('models/lrm_tiny.safetensors'))
+    interp.add_argument('--lim', type=Path, default=Path('models/lim_tiny.safetensors'))
+    interp.add_argument('--ablation', type=Path,
+                        default=Path('models/lim_tiny_no_causal.safetensors'),
+                        help='LIM trained without the causal consistency loss')
+    interp.add_argument('--samples', type=int, default=6, help='sequences per group')
+    interp.add_argument('--grid', type=int, default=48, help='grid resolution for IoU/mesh')
+    interp.add_argument('--surface-points', type=int, default=5000)
+    interp.add_argument('--device', default='cpu')
+    interp.add_argument('--out', type=Path, default=Path('out/bench/interp.json'))
+    interp.set_defaults(func=_bench_interp)
     return parser
 
 

@@ -31,6 +31,8 @@ class DataConfig:
     cameras: str = 'random'  # 'random' views per sample, or the standard 'rig' (4 or 6 views)
     num_times: int = 1
     gap_range: tuple[float, float] = (0.1, 0.6)  # seconds from the first to the last instant
+    # Fixed fractions of the gap for the instants (0 first, 1 last); empty: random middles.
+    time_fractions: tuple[float, ...] = ()
     duration: float = 4.0  # instants lie in [0, duration] seconds
     num_surface_points: int = 2048
     num_volume_points: int = 2048  # uniform in [-1, 1]^3
@@ -50,6 +52,11 @@ class DataConfig:
         low, high = self.gap_range
         if not 0.0 <= low <= high <= self.duration:
             raise ConfigError(f'gap_range: expected 0 <= low <= high <= duration, got {low, high}')
+        fractions = self.time_fractions
+        if fractions and (len(fractions) != self.num_times or fractions[0] != 0.0
+                          or fractions[-1] != 1.0 or list(fractions) != sorted(fractions)):
+            raise ConfigError(f'time_fractions: expected {self.num_times} sorted values from 0 '
+                              f'to 1, got {fractions}')
 
 
 class WorldSample(NamedTuple):
@@ -139,12 +146,18 @@ class WorldDataset(Dataset):
 
 
 def sample_times(cfg: DataConfig, generator: torch.Generator) -> torch.Tensor:
-    """Instants (T,): t_0 uniform, t_{T-1} = t_0 + gap, the ones between uniform and sorted."""
+    """
+    Instants (T,): t_0 uniform, t_{T-1} = t_0 + gap, the ones between at ``time_fractions``.
+
+    Without ``time_fractions`` the instants between are uniform and sorted.
+    """
     low, high = cfg.gap_range
     gap = low + (high - low) * float(torch.rand((), generator=generator))
     start = (cfg.duration - gap) * float(torch.rand((), generator=generator))
     if cfg.num_times == 1:
         return torch.tensor([start])
+    if cfg.time_fractions:
+        return start + gap * torch.tensor(cfg.time_fractions)
     middle = torch.rand(cfg.num_times - 2, generator=generator).sort().values
     fractions = torch.cat([torch.zeros(1), middle, torch.ones(1)])
     return start + gap * fractions

@@ -11,6 +11,7 @@ import sys
 from lim_ros.errors import CheckpointError
 
 DEFAULT_LRM = 'lrm_tiny.safetensors'
+DEFAULT_LIM = 'lim_tiny.safetensors'
 
 
 def shipped_model(name: str) -> Path:

@@ -24,7 +24,8 @@ class EngineConfig:
     """What the engine loads, how long it remembers, and how it extracts geometry."""
 
     lrm_checkpoint: str = ''  # '' → the shipped models/lrm_tiny.safetensors
-    interpolation: str = 'linear'  # a method of `lim_ros.engine.interpolation.METHODS`
+    interpolation: str = 'lim'  # a method of `lim_ros.engine.interpolation.METHODS`
+    lim_checkpoint: str = ''  # '' → the shipped models/lim_tiny.safetensors (for 'lim')
     device: str = 'cpu'  # 'cpu', 'cuda' or 'cuda:N'
     max_keyframes: int = 16
     max_buffer_mb: float = 256.0  # bound on the buffer's tensors, MiB
@@ -39,7 +40,7 @@ class EngineConfig:
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
         if self.interpolation not in METHODS:
-            raise ConfigError(f'interpolation: expected one of {sorted(METHODS)}, '
+            raise ConfigError(f'interpolation: expected one of {METHODS}, '
                               f'got {self.interpolation!r}')
         if self.out_of_range not in OUT_OF_RANGE_POLICIES:
             raise ConfigError(f'out_of_range: expected one of {OUT_OF_RANGE_POLICIES}, '

@@ -16,7 +16,7 @@ import threading
 import time
 
 from lim_ros.cameras import Cameras
-from lim_ros.engine.assets import DEFAULT_LRM, shipped_model
+from lim_ros.engine.assets import DEFAULT_LIM, DEFAULT_LRM, shipped_model
 from lim_ros.engine.config import EngineConfig
 from lim_ros.engine.extraction import mesh_from_grid, PointCloud, sdf_grid, surface_points
 from lim_ros.engine.interpolation import interpolator
@@ -25,6 +25,7 @@ from lim_ros.engine.preprocess import model_inputs
 from lim_ros.engine.volume import Volume
 from lim_ros.errors import ConfigError, StampError
 from lim_ros.geometry.mesh import Mesh
+from lim_ros.models.lim import LIM, load_lim
 from lim_ros.models.lrm import load_lrm, LRM
 import numpy as np
 import torch
@@ -64,14 +65,26 @@ class EngineStats:
 class ReconstructionEngine:
     """Keyframe buffer + LRM + interpolation + geometry extraction; see the module docstring."""
 
-    def __init__(self, config: EngineConfig, lrm: LRM | None = None) -> None:
-        """Load the LRM from ``config.lrm_checkpoint`` (or use ``lrm``) onto ``config.device``."""
+    def __init__(self, config: EngineConfig, lrm: LRM | None = None,
+                 lim: LIM | None = None) -> None:
+        """
+        Load the models onto ``config.device``.
+
+        The LRM comes from ``config.lrm_checkpoint`` (or is ``lrm``); with interpolation
+        ``lim``, LIM comes from ``config.lim_checkpoint`` (or is ``lim``) and must fit the LRM.
+        """
         self.config = config
         self.device = torch.device(config.device)
         path = config.lrm_checkpoint or shipped_model(DEFAULT_LRM)
         self.lrm = (lrm if lrm is not None else load_lrm(path)).to(self.device).eval()
+        if config.interpolation == 'lim':
+            if lim is None:
+                lim = load_lim(config.lim_checkpoint or shipped_model(DEFAULT_LIM))
+            lim.config.check_lrm(self.lrm.config)
+            lim = lim.to(self.device).eval()
+        self.lim = lim
         self.volume = Volume(tuple(config.volume_center), config.volume_size)
-        self.interpolate = interpolator(config.interpolation)
+        self.interpolate = interpolator(config.interpolation, lim)
         self.buffer = KeyframeBuffer(config.max_keyframes, config.max_buffer_bytes)
         self.stats = EngineStats()
         self._cache: OrderedDict[tuple, object] = OrderedDict()

@@ -2,17 +2,24 @@
 Triplanes between keyframes: the interpolation methods the engine can use.
 
 Each method maps keyframes k, k+1 and ``α ∈ [0, 1]`` (the fraction of the way from t_k to
-t_k+1) to planes (1, 3, C, N, N). ``nearest`` and ``linear`` are the baselines of the LIM
-paper; ``linear`` is the engine's method until a LIM checkpoint is configured.
+t_k+1) to planes (1, 3, C, N, N). ``lim`` is the Large Interpolator Model; ``nearest`` and
+``linear`` are the baselines of the LIM paper.
 """
 
 from collections.abc import Callable
 
 from lim_ros.engine.keyframe_buffer import Keyframe
 from lim_ros.errors import ConfigError
+from lim_ros.models.lim import blend, LIM
+from lim_ros.models.lrm import LRMOutput
 import torch
 
 Interpolator = Callable[[Keyframe, Keyframe, float], torch.Tensor]
+METHODS = ('lim', 'linear', 'nearest')
+
+
+def _output(keyframe: Keyframe) -> LRMOutput:
+    return LRMOutput(planes=keyframe.planes, features=keyframe.features)
 
 
 def nearest(k0: Keyframe, k1: Keyframe, alpha: float) -> torch.Tensor:
@@ -24,14 +31,24 @@ def linear(k0: Keyframe, k1: Keyframe, alpha: float) -> torch.Tensor:
     """Return ``(1 - α) P_k + α P_k+1``, the planes blended feature by feature."""
     if alpha == 0.0:
         return k0.planes
-    return torch.lerp(k0.planes, k1.planes, alpha)
+    return blend(_output(k0), _output(k1), alpha).planes
 
 
-METHODS: dict[str, Interpolator] = {'nearest': nearest, 'linear': linear}
-
-
-def interpolator(method: str) -> Interpolator:
-    """Return the interpolation method named ``method``."""
-    if method not in METHODS:
+def interpolator(method: str, lim: LIM | None = None) -> Interpolator:
+    """Return the interpolation method named ``method`` (``lim`` needs the model)."""
+    if method == 'nearest':
+        return nearest
+    if method == 'linear':
+        return linear
+    if method != 'lim':
         raise ConfigError(f'interpolation: expected one of {sorted(METHODS)}, got {method!r}')
-    return METHODS[method]
+    if lim is None:
+        raise ConfigError("interpolation: 'lim' needs a LIM model")
+
+    def with_lim(k0: Keyframe, k1: Keyframe, alpha: float) -> torch.Tensor:
+        if alpha == 0.0:
+            return k0.planes
+        a = torch.tensor([alpha], dtype=k0.features.dtype, device=k0.features.device)
+        return lim(_output(k0), _output(k1), a).planes
+
+    return with_lim

@@ -11,11 +11,13 @@ carries colours projected from the input images, which are already shaded, so it
 unshaded (ambient 1).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import imageio.v3 as iio
 from lim_ros.bench.report import report
+from lim_ros.cameras import Cameras
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.data.preview import grid
 from lim_ros.errors import ShapeError
@@ -27,9 +29,11 @@ from lim_ros.geometry.visual_hull import (
     visual_hull_occupancy,
 )
 from lim_ros.metrics import chamfer, f_score, psnr, volumetric_iou
+from lim_ros.models.decoder import FieldOutput
 from lim_ros.models.lrm import LRM
 from lim_ros.render.fields import GridField
 from lim_ros.render.sphere_tracer import render, RenderConfig
+from lim_ros.world.dynamic_object import DynamicObject
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
 import numpy as np
 from scipy import ndimage
@@ -84,6 +88,45 @@ def signed_distance_grid(occupancy: torch.Tensor, resolution: int) -> torch.Tens
     return torch.from_numpy((outside - inside).astype(np.float32)) * grid_spacing(resolution)
 
 
+@dataclass(frozen=True)
+class GroundTruth:
+    """What a reconstruction of one instant is scored against."""
+
+    occupancy: torch.Tensor  # (R, R, R) bool, the exact object on the scoring grid
+    surface: torch.Tensor  # (S, 3) exact surface samples
+    novel: Cameras  # views not given to the method
+    target: torch.Tensor  # (V_novel, 3, H, W) the true images from them
+    t: float  # seconds
+
+
+def ground_truth(obj: DynamicObject, t: float, novel: Cameras, target: torch.Tensor,
+                 cfg: LRMEvalConfig) -> GroundTruth:
+    """Return the scoring grid, surface samples and novel views of ``obj`` at ``t``."""
+    truth = evaluate_on_grid(lambda p: obj.sdf(p, t), cfg.grid_resolution) < 0
+    surface = obj.surface_samples(t, cfg.surface_points, torch.Generator().manual_seed(1)).points
+    return GroundTruth(truth, surface, novel, target, t)
+
+
+@torch.no_grad()
+def score_field(decode: Callable[[torch.Tensor], FieldOutput], truth: GroundTruth,
+                cfg: LRMEvalConfig, images: list | None = None) -> dict[str, float]:
+    """
+    Score a decoded field (points (1, N, 3) → fields): IoU, Chamfer-L1, F-score and PSNR.
+
+    The field is rendered from the novel views with its albedo and the ground truth's
+    shading; with ``images`` given, the renders (V_novel, 3, H, W) are appended.
+    """
+    device = truth.occupancy.device
+    grid = evaluate_on_grid(lambda p: decode(p[None]).sdf[0].to(device), cfg.grid_resolution)
+    scores = _geometry_scores(grid < 0, grid, truth.occupancy, truth.surface, cfg)
+    field = GridField(grid.clamp(-cfg.sdf_clamp, cfg.sdf_clamp),
+                      lambda p: decode(p[None]).albedo[0].to(device))
+    rgb = render(field, truth.novel, truth.t).rgb
+    if images is not None:
+        images.append(rgb)
+    return {**scores, 'psnr': psnr(rgb, truth.target)}
+
+
 @torch.no_grad()
 def evaluate_sample(model: LRM, sample: WorldSample, cfg: LRMEvalConfig,
                     images: list | None = None) -> dict[str, dict]:
@@ -95,34 +138,26 @@ def evaluate_sample(model: LRM, sample: WorldSample, cfg: LRMEvalConfig,
     """
     device = next(model.parameters()).device
     obj = make_object(sample.family, sample.object_seed)
-    t = float(sample.times[0])
-    r = cfg.grid_resolution
-    truth = evaluate_on_grid(lambda p: obj.sdf(p, t), r) < 0
-    surface = obj.surface_samples(t, cfg.surface_points, torch.Generator().manual_seed(1)).points
     v = cfg.input_views
     cams = sample.cameras()
     inputs, novel = cams.select(slice(v)), cams.select(slice(v, None))
     rgb, masks = sample.rgb[0, :v], sample.mask[0, :v]
-    target = sample.rgb[0, v:]
+    truth = ground_truth(obj, float(sample.times[0]), novel, sample.rgb[0, v:], cfg)
 
     out = model.reconstruct(rgb.to(device), inputs.to(device))
-    decode = lambda p: model.decode(out.planes, p[None].to(device))  # noqa: E731
-    lrm_grid = evaluate_on_grid(lambda p: decode(p).sdf[0].cpu(), r)
-    lrm = _geometry_scores(lrm_grid < 0, lrm_grid, truth, surface, cfg)
-    field = GridField(lrm_grid.clamp(-cfg.sdf_clamp, cfg.sdf_clamp),
-                      lambda p: decode(p).albedo[0].cpu())
-    lrm_rgb = render(field, novel, t).rgb
-    lrm['psnr'] = psnr(lrm_rgb, target)
+    renders: list[torch.Tensor] = []
+    lrm = score_field(lambda p: model.decode(out.planes, p.to(device)), truth, cfg, renders)
 
+    r = cfg.grid_resolution
     hull_occupancy = visual_hull_occupancy(masks, inputs, grid_points(r)).reshape(r, r, r)
-    hull = _geometry_scores(hull_occupancy, occupancy_sdf_grid(hull_occupancy), truth, surface,
-                            cfg)
+    hull = _geometry_scores(hull_occupancy, occupancy_sdf_grid(hull_occupancy),
+                            truth.occupancy, truth.surface, cfg)
     hull_field = GridField(signed_distance_grid(hull_occupancy, r),
                            lambda p: visual_hull_colours(rgb, masks, inputs, p, fill=1.0))
-    hull_rgb = render(hull_field, novel, t, RenderConfig(ambient=1.0)).rgb
-    hull['psnr'] = psnr(hull_rgb, target)
+    hull_rgb = render(hull_field, novel, truth.t, RenderConfig(ambient=1.0)).rgb
+    hull['psnr'] = psnr(hull_rgb, truth.target)
     if images is not None:
-        images.append(torch.stack([target, lrm_rgb, hull_rgb], dim=1))  # (V_novel, 3, 3, H, W)
+        images.append(torch.stack([truth.target, renders[0], hull_rgb], dim=1))
     return {'lrm': lrm, 'visual_hull': hull}
 
 

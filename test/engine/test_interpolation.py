@@ -1,9 +1,11 @@
-"""Nearest and linear triplane interpolation, and choosing a method by name."""
+"""Nearest, linear and LIM triplane interpolation, and choosing a method by name."""
 
 from lim_ros.engine.interpolation import interpolator, linear, nearest
 from lim_ros.engine.keyframe_buffer import Keyframe
 from lim_ros.errors import ConfigError
+from lim_ros.models.lim import LIM
 import pytest
+from tiny_models import TINY_LIM, TINY_LRM
 import torch
 
 K0 = Keyframe(0, torch.zeros(1, 3, 2, 4, 4), torch.zeros(1, 3, 8))
@@ -25,3 +27,19 @@ def test_unknown_method():
     assert interpolator('linear') is linear
     with pytest.raises(ConfigError, match='interpolation'):
         interpolator('film')
+
+
+def test_lim_interpolates_with_the_model_and_keeps_keyframes():
+    n, tokens = TINY_LRM.plane_resolution, 3 * TINY_LRM.token_resolution**2
+    g = torch.Generator().manual_seed(0)
+    k0, k1 = (Keyframe(s, torch.randn(1, 3, TINY_LRM.plane_channels, n, n, generator=g),
+                       torch.randn(1, tokens, TINY_LRM.dim, generator=g)) for s in (0, 10))
+    lim = LIM(TINY_LIM).eval()
+    method = interpolator('lim', lim)
+    assert torch.equal(method(k0, k1, 0.0), k0.planes)
+    assert torch.allclose(method(k0, k1, 0.4), linear(k0, k1, 0.4))  # untrained LIM is linear
+    with torch.no_grad():
+        lim.plane_head.proj.bias.fill_(0.5)
+    assert torch.allclose(method(k0, k1, 0.4), linear(k0, k1, 0.4) + 0.5)
+    with pytest.raises(ConfigError, match="'lim' needs a LIM model"):
+        interpolator('lim')

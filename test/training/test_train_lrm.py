@@ -9,7 +9,8 @@ from lim_ros.data.dataset import DataConfig
 from lim_ros.errors import CheckpointError
 from lim_ros.models.lrm import load_lrm
 from lim_ros.training.log_summary import summarise
-from lim_ros.training.train_lrm import learning_rate, LRMTrainConfig, train
+from lim_ros.training.loop import learning_rate
+from lim_ros.training.train_lrm import LRMTrainConfig, train
 import pytest
 from safetensors.torch import load_file
 from tiny_models import TINY_LRM

@@ -1,0 +1,1 @@
+"""Interpolation baselines that work in image space (LIM works in triplane space)."""

@@ -1,0 +1,103 @@
+"""Tests of LIM: shapes, its start at linear interpolation, α conditioning, checks, loading."""
+
+from lim_ros.errors import ConfigError, ShapeError
+from lim_ros.models.checkpoint import save_checkpoint
+from lim_ros.models.lim import blend, LIM, LIMConfig, load_lim
+from lim_ros.models.lrm import LRM, LRMOutput
+import pytest
+from tiny_models import TINY_LIM, TINY_LRM
+import torch
+
+
+def _keyframes(batch: int = 2, seed: int = 0) -> tuple[LRMOutput, LRMOutput]:
+    g = torch.Generator().manual_seed(seed)
+    n = TINY_LRM.plane_resolution
+    tokens = 3 * TINY_LRM.token_resolution**2
+
+    def one() -> LRMOutput:
+        return LRMOutput(torch.randn(batch, 3, TINY_LRM.plane_channels, n, n, generator=g),
+                         torch.randn(batch, tokens, TINY_LRM.dim, generator=g))
+
+    return one(), one()
+
+
+def _perturbed(seed: int = 1) -> LIM:
+    """Return a LIM with every weight moved at random, its zero heads too, as training would."""
+    lim = LIM(TINY_LIM).eval()
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in lim.parameters():
+            p.add_(0.1 * torch.randn(p.shape, generator=g))
+    return lim
+
+
+def test_untrained_lim_is_linear_interpolation():
+    source, target = _keyframes()
+    alpha = torch.tensor([0.3, 0.8])
+    out = LIM(TINY_LIM)(source, target, alpha)
+    expected = blend(source, target, alpha)
+    assert out.planes.shape == source.planes.shape and out.features.shape == source.features.shape
+    assert torch.allclose(out.planes, expected.planes) and torch.allclose(out.features,
+                                                                          expected.features)
+
+
+def test_output_depends_on_alpha_and_on_both_keyframes():
+    lim = _perturbed()
+    source, target = _keyframes(batch=1)
+    with torch.no_grad():
+        a = lim(source, target, torch.tensor([0.25]))
+        b = lim(source, target, torch.tensor([0.75]))
+        other = LRMOutput(target.planes, target.features + 1.0)
+        c = lim(source, other, torch.tensor([0.25]))
+    assert not torch.allclose(a.planes, b.planes, atol=1e-4)
+    assert not torch.allclose(a.planes, c.planes, atol=1e-4)
+
+
+def test_output_feeds_back_as_a_source():
+    lim = _perturbed()
+    source, target = _keyframes()
+    with torch.no_grad():
+        middle = lim(source, target, torch.tensor([0.5, 0.5]))
+        chained = lim(middle, target, torch.tensor([0.5, 0.5]))
+    assert chained.planes.shape == source.planes.shape
+    assert torch.isfinite(chained.planes).all()
+
+
+def test_bad_shapes_name_the_argument():
+    lim = LIM(TINY_LIM)
+    source, target = _keyframes()
+    with pytest.raises(ShapeError, match='alpha'):
+        lim(source, target, torch.tensor([0.5]))
+    wrong = LRMOutput(source.planes[:, :, :4], source.features)
+    with pytest.raises(ShapeError, match='source'):
+        lim(wrong, target, torch.tensor([0.5, 0.5]))
+
+
+def test_lim_must_fit_its_lrm():
+    TINY_LIM.check_lrm(TINY_LRM)
+    with pytest.raises(ConfigError, match='feature_dim 128 vs LRM 32'):
+        LIMConfig().check_lrm(TINY_LRM)
+
+
+def test_initialise_from_lrm_copies_its_blocks():
+    lrm, lim = LRM(TINY_LRM), LIM(TINY_LIM)
+    lim.initialise_from(lrm)
+    for i, block in enumerate(lim.blocks):
+        source = lrm.blocks[i % len(lrm.blocks)]
+        assert torch.equal(block.self_block.attn.to_q.weight, source.self_block.attn.to_q.weight)
+        for cross in block.cross:
+            assert torch.equal(cross.to_kv.weight, source.cross[0].to_kv.weight)
+    source, target = _keyframes()
+    alpha = torch.tensor([0.5, 0.5])
+    assert torch.allclose(lim(source, target, alpha).planes, blend(source, target, alpha).planes)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    lim = _perturbed()
+    save_checkpoint(tmp_path / 'lim.safetensors', lim, TINY_LIM, kind='lim')
+    loaded = load_lim(tmp_path / 'lim.safetensors')
+    assert loaded.config == TINY_LIM and not loaded.training
+    source, target = _keyframes()
+    alpha = torch.tensor([0.1, 0.9])
+    with torch.no_grad():
+        assert torch.equal(loaded(source, target, alpha).planes, lim(source, target, alpha).planes)
