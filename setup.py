@@ -21,7 +21,9 @@ setup(
         ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE_NAME}']),
         (f'share/{PACKAGE_NAME}', ['package.xml']),
         *_share('launch', 'launch/*.launch.py'),
-        *_share('config', 'config/*'),
+        *_share('config', 'config/*.*'),
+        *_share('config/train', 'config/train/*.yaml'),
+        *_share('models', 'models/*.safetensors'),
     ],
     python_requires='>=3.10',
     install_requires=[
@@ -38,6 +40,7 @@ setup(
         'scikit-image==0.26.0',
         'fast-simplification==0.2.0',
         'rosbags==0.11.9',
+        'opencv-python-headless==4.12.0.88',
     ],
     zip_safe=True,
     maintainer='lim_ros maintainers',

@@ -29,9 +29,11 @@ from pathlib import Path
 import statistics
 import time
 
+import imageio.v3 as iio
 from lim_ros.bench.report import report
 from lim_ros.cameras import Cameras
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
+from lim_ros.data.preview import grid
 from lim_ros.eval.lrm_eval import ground_truth, LRMEvalConfig, score_field
 from lim_ros.interp.optical_flow import FlowInterpolator
 from lim_ros.models.lim import blend, LIM
@@ -126,15 +128,25 @@ def motion(sample: WorldSample) -> float:
     return float((sample.surface_points[-1] - sample.surface_canonical[-1]).norm(dim=-1).mean())
 
 
+@dataclass(frozen=True)
+class SequenceResult:
+    """Each method's scores at the instants between the keyframes, seconds and renders."""
+
+    scores: dict[str, list[dict]]
+    seconds: dict[str, list[float]]
+    middle: dict[str, torch.Tensor]  # renders (V_novel, 3, H, W) at α = 0.5; 'truth' too
+
+
 @torch.no_grad()
 def score_sequence(lrm: LRM, seq: Sequence, found: dict[str, Method],
-                   cfg: InterpBenchConfig) -> tuple[dict[str, list[dict]], dict[str, list[float]]]:
-    """Return each method's scores at the instants between the keyframes, and its seconds."""
+                   cfg: InterpBenchConfig) -> SequenceResult:
+    """Score every method of ``found`` at the instants between the keyframes of ``seq``."""
     obj = make_object(seq.sample.family, seq.sample.object_seed)
     v = cfg.input_views
     novel = seq.sample.cameras().select(slice(v, None))
     scores: dict[str, list[dict]] = {name: [] for name in found}
     seconds: dict[str, list[float]] = {name: [] for name in found}
+    middle = {'truth': seq.sample.rgb[FRACTIONS.index(0.5), v:]}
     for i in range(1, len(FRACTIONS) - 1):
         t = float(seq.sample.times[i])
         truth = ground_truth(obj, t, novel, seq.sample.rgb[i, v:], cfg.score)
@@ -142,9 +154,12 @@ def score_sequence(lrm: LRM, seq: Sequence, found: dict[str, Method],
             start = time.perf_counter()
             out = method(seq, i)
             seconds[name].append(time.perf_counter() - start)
+            renders: list[torch.Tensor] = []
             scores[name].append(score_field(lambda p, out=out: lrm.decode(out.planes, p),
-                                            truth, cfg.score))
-    return scores, seconds
+                                            truth, cfg.score, renders))
+            if FRACTIONS[i] == 0.5:
+                middle[name] = renders[0]
+    return SequenceResult(scores, seconds, middle)
 
 
 def gap_closed(rows: list[dict]) -> None:
@@ -158,8 +173,15 @@ def gap_closed(rows: list[dict]) -> None:
         row['gap_closed'] = float(np.mean(shares)) if shares else float('nan')
 
 
-def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path) -> list[dict]:
-    """Benchmark every method on every group; print the table, write JSON, return the rows."""
+def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path,
+        figures: Path | None = None, figure_sequences: int = 3) -> list[dict]:
+    """
+    Benchmark every method on every group; print the table, write JSON, return the rows.
+
+    With ``figures``, also write ``<split>_large.png`` there: for the first
+    ``figure_sequences`` large-motion sequences, a novel view at α = 0.5, columns ground truth
+    then every method.
+    """
     found = methods(lrm, lims)
     rows, per_alpha = [], []
     seconds: dict[str, list[float]] = {name: [] for name in found}
@@ -167,11 +189,16 @@ def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path) -> li
         for label, gap in (('small', cfg.small_gap), ('large', cfg.large_gap)):
             seqs = sequences(lrm, cfg, split, gap)
             results = [score_sequence(lrm, s, found, cfg) for s in seqs]
+            if figures is not None and label == 'large':
+                figures.mkdir(parents=True, exist_ok=True)
+                tiles = [torch.stack([r.middle[k][0] for k in ('truth', *found)])
+                         for r in results[:figure_sequences]]
+                iio.imwrite(figures / f'{split}_large.png', grid(torch.stack(tiles)))
             for name in found:
-                for s in results:
-                    seconds[name] += s[1][name]
-                by_alpha = np.array([[[a[k] for k in METRICS] for a in s[0][name]]
-                                     for s in results])  # (sequence, instant, metric)
+                for r in results:
+                    seconds[name] += r.seconds[name]
+                by_alpha = np.array([[[a[k] for k in METRICS] for a in r.scores[name]]
+                                     for r in results])  # (sequence, instant, metric)
                 means = np.nanmean(by_alpha, axis=0)
                 for alpha, values in zip(FRACTIONS[1:-1], means):
                     per_alpha.append({'split': split, 'motion': label, 'method': name,

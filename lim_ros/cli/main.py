@@ -129,7 +129,7 @@ def _bench_interp(args: argparse.Namespace) -> None:
         lims['lim_no_causal'] = load_lim(args.ablation, args.device)
     score = LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
     cfg = InterpBenchConfig(samples=args.samples, score=score, device=args.device)
-    run(load_lrm(args.lrm, args.device), lims, cfg, args.out)
+    run(load_lrm(args.lrm, args.device), lims, cfg, args.out, args.figures)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,6 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument('--surface-points', type=int, default=5000)
     interp.add_argument('--device', default='cpu')
     interp.add_argument('--out', type=Path, default=Path('out/bench/interp.json'))
+    interp.add_argument('--figures', type=Path, default=None,
+                        help='write large-motion comparisons at alpha 0.5 here')
     interp.set_defaults(func=_bench_interp)
     return parser
 

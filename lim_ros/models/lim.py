@@ -9,21 +9,29 @@ fed back to LIM as a source (the causal consistency loss and chained interpolati
 Tokens: the 3·R·R triplane tokens start as the linear blend of the two keyframes' last-layer
 LRM features plus a learned position and the α embedding. Each of the ``depth`` blocks
 cross-attends to the source features, then to the target features, then self-attends (the
-paper's block: LayerNorm first, residuals around each sub-layer). Two zero-initialised heads
-add a correction to the linear blends of the features and of the planes, so an untrained LIM
-is exactly linear triplane interpolation and training learns what linear blending misses:
-motion.
+paper's block: LayerNorm first, residuals around each sub-layer).
+
+Planes: both keyframes' planes are splatted to time α along flows from soft token matches
+(`plane_motion`, our addition: explicit motion) and blended by (1 - α, α); two
+zero-initialised heads on the transformer's tokens add a correction to those planes and to
+the linear blend of the features. An untrained LIM is exactly linear triplane interpolation:
+training learns what linear blending misses, motion.
 """
 
 from dataclasses import dataclass
 import math
 
+from einops import rearrange
 from lim_ros.errors import ConfigError, ShapeError
 from lim_ros.models.attention import CrossAttentionBlock
 from lim_ros.models.checkpoint import load_model
 from lim_ros.models.lrm import LRM, LRMConfig, LRMOutput, TriplaneUpsampler
+from lim_ros.models.plane_motion import splat, TokenMatcher
 import torch
 from torch import nn
+import torch.nn.functional as F
+
+HOLE_WEIGHT = 1e-2  # splat weight of the linear blend, which fills pixels nothing lands on
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,9 @@ class LIM(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.feature_head = nn.Linear(d, d)
         self.plane_head = TriplaneUpsampler(d, c.token_resolution, c.upsample, c.plane_channels)
-        for layer in (self.feature_head, self.plane_head.proj):
+        self.matcher = TokenMatcher(d, c.token_resolution, c.upsample)
+        self.importance = nn.Linear(d, 1)
+        for layer in (self.feature_head, self.plane_head.proj, self.importance):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
@@ -118,8 +128,28 @@ class LIM(nn.Module):
         for block in self.blocks:
             x = block(x, contexts)
         x = self.norm(x)
-        return LRMOutput(planes=base.planes + self.plane_head(x),
+        return LRMOutput(planes=self._moved(source, target, alpha, base) + self.plane_head(x),
                          features=base.features + self.feature_head(x))
+
+    def _moved(self, source: LRMOutput, target: LRMOutput, alpha: torch.Tensor,
+               linear: LRMOutput) -> torch.Tensor:
+        """Return both keyframes' planes splatted to α and blended (see `plane_motion`)."""
+        a = alpha.to(source.planes.dtype).reshape(-1, 1, 1, 1, 1)
+        flow0 = self.matcher(source.features, target.features) * a
+        flow1 = self.matcher(target.features, source.features) * (1.0 - a)
+        sum0, weight0 = splat(source.planes, flow0, self._importance(source.features))
+        sum1, weight1 = splat(target.planes, flow1, self._importance(target.features))
+        sums = (1.0 - a) * sum0 + a * sum1 + HOLE_WEIGHT * linear.planes
+        return sums / ((1.0 - a) * weight0 + a * weight1 + HOLE_WEIGHT)
+
+    def _importance(self, features: torch.Tensor) -> torch.Tensor:
+        """Return the splatting log-weight (B, 3, 1, n, n) of each plane pixel's token."""
+        c = self.config
+        logits = rearrange(self.importance(features), 'b (p i j) one -> (b p) one i j', p=3,
+                           i=c.token_resolution)
+        n = c.token_resolution * c.upsample
+        up = F.interpolate(logits, size=(n, n), mode='bilinear', align_corners=False)
+        return rearrange(up, '(b p) one i j -> b p one i j', p=3)
 
     def initialise_from(self, lrm: LRM) -> None:
         """

@@ -5,8 +5,9 @@ from pathlib import Path
 
 from lim_ros.errors import CheckpointError
 
-COLUMNS = ('step', 'elapsed_s', 'loss', 'sdf', 'surface', 'albedo', 'render_albedo',
-           'render_mask', 'val_iou_seen', 'val_iou_held_out')
+# the columns shown, in this order, when the log has them (LRM and LIM logs differ)
+COLUMNS = ('step', 'elapsed_s', 'loss', 'plane', 'causal_plane', 'sdf', 'surface', 'albedo',
+           'render_albedo', 'render_mask', 'val_iou_seen', 'val_iou_held_out')
 
 
 def summarise(log_path: Path, every: int = 500) -> str:
@@ -16,10 +17,11 @@ def summarise(log_path: Path, every: int = 500) -> str:
         raise CheckpointError(f'{path}: no training log')
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     picked = [r for r in records if r['step'] % every == 0 or r is records[-1]]
-    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
+    columns = [name for name in COLUMNS if any(name in r for r in records)]
+    lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
     for record in picked:
         cells = []
-        for name in COLUMNS:
+        for name in columns:
             value = record.get(name, '')
             cells.append(f'{value:.4g}' if isinstance(value, float) else str(value))
         lines.append('| ' + ' | '.join(cells) + ' |')

@@ -11,6 +11,7 @@ from lim_ros.models.lim import LIM, load_lim
 from lim_ros.models.lrm import LRM
 from lim_ros.training.batches import stack_samples
 from lim_ros.training.keyframe_set import KeyframeSet
+from lim_ros.training.log_summary import summarise
 from lim_ros.training.train_lim import (
     lim_terms,
     LIMLossWeights,
@@ -100,3 +101,5 @@ def test_training_writes_checkpoints_and_resumes(setup, tmp_path):
     assert [r['step'] for r in records] == [1, 2, 3, 4]
     assert all(r['causal_plane'] > 0 for r in records)
     assert 'val_iou_held_out' in records[-1]
+    header = summarise(tmp_path / 'log.jsonl', every=2).splitlines()[0]
+    assert '| plane | causal_plane |' in header and 'val_iou_seen' in header

@@ -1,0 +1,41 @@
+"""Tests of ``bench interp``: every method scored in every group, with the shipped LRM."""
+
+import json
+from pathlib import Path
+
+import imageio.v3 as iio
+from lim_ros.bench.interp import FRACTIONS, InterpBenchConfig, run
+from lim_ros.eval.lrm_eval import LRMEvalConfig
+from lim_ros.models.lim import LIM, LIMConfig
+from lim_ros.models.lrm import load_lrm
+import pytest
+
+SHIPPED_LRM = Path(__file__).resolve().parents[2] / 'models' / 'lrm_tiny.safetensors'
+
+
+def test_every_method_in_every_group(tmp_path):
+    lrm = load_lrm(SHIPPED_LRM)
+    cfg = InterpBenchConfig(samples=1, score=LRMEvalConfig(grid_resolution=16,
+                                                           surface_points=300))
+    out = tmp_path / 'interp.json'
+    rows = run(lrm, {'lim': LIM(LIMConfig.for_lrm(lrm.config, depth=1)).eval()}, cfg, out,
+               figures=tmp_path)
+    methods = ('nearest', 'linear', 'optical_flow', 'lim', 'oracle')
+    assert {(r['split'], r['motion'], r['method']) for r in rows} == {
+        (s, m, x) for s in ('seen', 'held_out') for m in ('small', 'large') for x in methods}
+    for row in rows:
+        assert 0.0 <= row['iou'] <= 1.0 and row['ms'] > 0.0 and row['travel'] > 0.0
+        group = {r['method']: r for r in rows
+                 if (r['split'], r['motion']) == (row['split'], row['motion'])}
+        # an untrained LIM is linear interpolation
+        assert group['lim']['iou'] == pytest.approx(group['linear']['iou'])
+        assert group['linear']['gap_closed'] == 0.0
+        assert group['oracle']['gap_closed'] in (1.0, pytest.approx(1.0))
+    for split in ('seen', 'held_out'):  # the same objects, keyframes 4 times further apart
+        travel = {r['motion']: r['travel'] for r in rows if r['split'] == split}
+        assert travel['large'] > 1.5 * travel['small']
+    per_alpha = json.loads(out.with_name('interp_alpha.json').read_text())
+    assert {r['alpha'] for r in per_alpha} == set(FRACTIONS[1:-1])
+    assert json.loads(out.read_text())['rows'] == rows
+    picture = iio.imread(tmp_path / 'held_out_large.png')  # 1 sequence, truth + 5 methods
+    assert picture.shape == (2 + 64 + 2, 2 + 6 * (64 + 2), 3)
