@@ -11,11 +11,11 @@ LRM features plus a learned position and the α embedding. Each of the ``depth``
 cross-attends to the source features, then to the target features, then self-attends (the
 paper's block: LayerNorm first, residuals around each sub-layer).
 
-Planes: both keyframes' planes are splatted to time α along flows from soft token matches
-(`plane_motion`, our addition: explicit motion) and blended by (1 - α, α); two
-zero-initialised heads on the transformer's tokens add a correction to those planes and to
-the linear blend of the features. An untrained LIM is exactly linear triplane interpolation:
-training learns what linear blending misses, motion.
+Outputs: each keyframe's plane patches and features are gathered to the cells where the
+tokens at time α need them (`motion_gather`, our addition: explicit motion) and blended by
+(1 - α, α); two zero-initialised heads on the tokens add a correction to those planes and
+features. An untrained LIM is exactly linear triplane interpolation: training learns what
+linear blending misses, motion.
 """
 
 from dataclasses import dataclass
@@ -26,12 +26,9 @@ from lim_ros.errors import ConfigError, ShapeError
 from lim_ros.models.attention import CrossAttentionBlock
 from lim_ros.models.checkpoint import load_model
 from lim_ros.models.lrm import LRM, LRMConfig, LRMOutput, TriplaneUpsampler
-from lim_ros.models.plane_motion import splat, TokenMatcher
+from lim_ros.models.motion_gather import MotionGather
 import torch
 from torch import nn
-import torch.nn.functional as F
-
-HOLE_WEIGHT = 1e-2  # splat weight of the linear blend, which fills pixels nothing lands on
 
 
 @dataclass(frozen=True)
@@ -107,9 +104,9 @@ class LIM(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.feature_head = nn.Linear(d, d)
         self.plane_head = TriplaneUpsampler(d, c.token_resolution, c.upsample, c.plane_channels)
-        self.matcher = TokenMatcher(d, c.token_resolution, c.upsample)
-        self.importance = nn.Linear(d, 1)
-        for layer in (self.feature_head, self.plane_head.proj, self.importance):
+        self.gather_source = MotionGather(d, c.token_resolution)
+        self.gather_target = MotionGather(d, c.token_resolution)
+        for layer in (self.feature_head, self.plane_head.proj):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
@@ -121,35 +118,29 @@ class LIM(nn.Module):
         from the LRM or from an earlier LIM call; the result has the same shapes.
         """
         self._check(source, target, alpha)
-        base = blend(source, target, alpha)
-        x = base.features + self.position + self.alpha(alpha.to(base.features.dtype))
+        a = alpha.to(source.features.dtype)
+        x = torch.lerp(source.features, target.features, a[:, None, None])
+        x = x + self.position + self.alpha(a)
         contexts = (source.features + self.position + self.source_marker,
                     target.features + self.position + self.target_marker)
         for block in self.blocks:
             x = block(x, contexts)
         x = self.norm(x)
-        return LRMOutput(planes=self._moved(source, target, alpha, base) + self.plane_head(x),
-                         features=base.features + self.feature_head(x))
-
-    def _moved(self, source: LRMOutput, target: LRMOutput, alpha: torch.Tensor,
-               linear: LRMOutput) -> torch.Tensor:
-        """Return both keyframes' planes splatted to α and blended (see `plane_motion`)."""
-        a = alpha.to(source.planes.dtype).reshape(-1, 1, 1, 1, 1)
-        flow0 = self.matcher(source.features, target.features) * a
-        flow1 = self.matcher(target.features, source.features) * (1.0 - a)
-        sum0, weight0 = splat(source.planes, flow0, self._importance(source.features))
-        sum1, weight1 = splat(target.planes, flow1, self._importance(target.features))
-        sums = (1.0 - a) * sum0 + a * sum1 + HOLE_WEIGHT * linear.planes
-        return sums / ((1.0 - a) * weight0 + a * weight1 + HOLE_WEIGHT)
-
-    def _importance(self, features: torch.Tensor) -> torch.Tensor:
-        """Return the splatting log-weight (B, 3, 1, n, n) of each plane pixel's token."""
+        moved = torch.lerp(self.gather_source(x, source.features, self._values(source)),
+                           self.gather_target(x, target.features, self._values(target)),
+                           a[:, None, None])
         c = self.config
-        logits = rearrange(self.importance(features), 'b (p i j) one -> (b p) one i j', p=3,
-                           i=c.token_resolution)
-        n = c.token_resolution * c.upsample
-        up = F.interpolate(logits, size=(n, n), mode='bilinear', align_corners=False)
-        return rearrange(up, '(b p) one i j -> b p one i j', p=3)
+        patches, features = moved.split([moved.shape[-1] - c.feature_dim, c.feature_dim], -1)
+        planes = rearrange(patches, 'b (p i j) (c s t) -> b p c (i s) (j t)', p=3,
+                           i=c.token_resolution, s=c.upsample, t=c.upsample)
+        return LRMOutput(planes=planes + self.plane_head(x),
+                         features=features + self.feature_head(x))
+
+    def _values(self, keyframe: LRMOutput) -> torch.Tensor:
+        """Return each token cell's plane patch and feature, (B, 3·R·R, C·s·s + D)."""
+        s = self.config.upsample
+        patches = rearrange(keyframe.planes, 'b p c (i s) (j t) -> b (p i j) (c s t)', s=s, t=s)
+        return torch.cat([patches, keyframe.features], dim=-1)
 
     def initialise_from(self, lrm: LRM) -> None:
         """
