@@ -55,7 +55,8 @@ class LIMLossWeights:
     plane: float = 1.0
     feature: float = 0.1
     causal: float = 1.0  # the second pass's triplane terms; 0: the ablation without the loss
-    field: LossWeights = field(default_factory=lambda: LossWeights(canonical=0.0))
+    field: LossWeights = field(
+        default_factory=lambda: LossWeights(sdf=3.0, occupancy=1.0, canonical=0.0))
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,9 @@ class LIMTrainConfig:
     data_dir: str = 'data/lim_train'
     out_dir: str = 'runs/lim_tiny'
     input_views: int = 4  # views 0..V_in-1 are the LRM's inputs, the rest give rendering rays
-    steps: int = 2500
+    steps: int = 1500
     batch_size: int = 8
-    lr: float = 3e-4
+    lr: float = 1e-3
     weight_decay: float = 0.01
     warmup_steps: int = 100
     query_points: int = 1024

@@ -118,3 +118,13 @@ def test_bad_training_config_is_a_clear_error(tmp_path, capsys):
     config.write_text('steps: 10\nbatch: 4\n')
     assert main(['train', 'lrm', '--config', str(config)]) == 2
     assert "unknown fields ['batch']" in capsys.readouterr().err
+
+
+def test_train_lim_and_bench_interp_name_missing_inputs(tmp_path, capsys):
+    config = tmp_path / 'lim.yaml'
+    config.write_text(f'data_dir: {tmp_path / "no_cache"}\nout_dir: {tmp_path / "run"}\n')
+    assert main(['train', 'lim', '--config', str(config)]) == 2
+    assert 'no shard' in capsys.readouterr().err
+    assert main(['bench', 'interp', '--lim', str(tmp_path / 'missing.safetensors'),
+                 '--out', str(tmp_path / 'interp.json')]) == 2
+    assert 'missing.safetensors' in capsys.readouterr().err
