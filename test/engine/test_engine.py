@@ -5,9 +5,11 @@ from lim_ros.cameras import Cameras
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.errors import CheckpointError, ConfigError, ShapeError, StampError
 from lim_ros.metrics import chamfer
+from lim_ros.models.lim import LIM
 from lim_ros.world.families import make_object
 import numpy as np
 import pytest
+from tiny_models import TINY_LIM
 import torch
 
 SECOND = 1_000_000_000
@@ -139,3 +141,11 @@ def test_missing_or_corrupt_checkpoint(tmp_path):
     corrupt.write_bytes(b'not a checkpoint')
     with pytest.raises(CheckpointError, match='corrupt'):
         ReconstructionEngine(EngineConfig(lrm_checkpoint=str(corrupt)))
+
+
+def test_lim_checkpoints_are_checked_against_the_lrm(tmp_path):
+    missing = str(tmp_path / 'missing_lim.safetensors')
+    with pytest.raises(CheckpointError, match='missing_lim.safetensors'):
+        ReconstructionEngine(EngineConfig(interpolation='lim', lim_checkpoint=missing))
+    with pytest.raises(ConfigError, match='LIM checkpoint does not fit the LRM: feature_dim 32'):
+        ReconstructionEngine(EngineConfig(interpolation='lim'), lim=LIM(TINY_LIM))
