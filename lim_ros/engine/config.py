@@ -24,7 +24,7 @@ class EngineConfig:
     """What the engine loads, how long it remembers, and how it extracts geometry."""
 
     lrm_checkpoint: str = ''  # '' → the shipped models/lrm_tiny.safetensors
-    interpolation: str = 'lim'  # a method of `lim_ros.engine.interpolation.METHODS`
+    interpolation: str = 'linear'  # a method of `lim_ros.engine.interpolation.METHODS`
     lim_checkpoint: str = ''  # '' → the shipped models/lim_tiny.safetensors (for 'lim')
     device: str = 'cpu'  # 'cpu', 'cuda' or 'cuda:N'
     max_keyframes: int = 16

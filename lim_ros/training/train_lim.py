@@ -56,7 +56,7 @@ class LIMLossWeights:
     feature: float = 0.1
     causal: float = 1.0  # the second pass's triplane terms; 0: the ablation without the loss
     field: LossWeights = field(
-        default_factory=lambda: LossWeights(sdf=3.0, occupancy=1.0, canonical=0.0))
+        default_factory=lambda: LossWeights(sdf=3.0, occupancy=0.0, canonical=0.0))
 
 
 @dataclass(frozen=True)
