@@ -9,6 +9,8 @@ are computed once at start (`KeyframeSet`). Losses at t_m:
 
 - triplane: MSE between LIM's planes and the LRM's planes at t_m (the paper's loss), plus a
   lighter MSE on the output token features, which LIM reads back when chaining;
+- distillation: L1 between the SDFs decoded from LIM's planes and from the LRM's at t_m
+  (truncated), at the instant's query points: the triplane loss measured where it matters;
 - field: the LRM's point and rendering losses (`field_losses`) on LIM's planes, against the
   world's ground truth at t_m (canonical coordinates off: tracking is a later stage);
 - causal consistency (the paper's): pass 1 runs LIM from s to a random α_r < α, pass 2 runs
@@ -54,9 +56,10 @@ class LIMLossWeights:
 
     plane: float = 1.0
     feature: float = 0.1
+    distill: float = 3.0  # LIM's decoded SDF against the LRM's decoded SDF at t_m
     causal: float = 1.0  # the second pass's triplane terms; 0: the ablation without the loss
     field: LossWeights = field(
-        default_factory=lambda: LossWeights(sdf=3.0, occupancy=0.0, canonical=0.0))
+        default_factory=lambda: LossWeights(occupancy=0.0, canonical=0.0))
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class LIMTrainConfig:
     data_dir: str = 'data/lim_train'
     out_dir: str = 'runs/lim_tiny'
     input_views: int = 4  # views 0..V_in-1 are the LRM's inputs, the rest give rendering rays
-    steps: int = 1500
+    steps: int = 1000
     batch_size: int = 8
     lr: float = 1e-3
     weight_decay: float = 0.01
@@ -130,8 +133,14 @@ def lim_terms(lim: LIM, lrm: LRM, batch: WorldSample, keyframes: KeyframeSet, id
     source, target = keyframes.at(idx, s, device), keyframes.at(idx, e, device)
     reference = keyframes.at(idx, m, device)
     out = lim(source, target, alpha)
+    q = torch.randint(batch.query_points.shape[2], (cfg.query_points,), generator=g)
+    points = batch.query_points[:, m, q].to(device)
+    with torch.no_grad():
+        teacher = lrm.decode(reference.planes, points).sdf.clamp(-cfg.truncation, cfg.truncation)
+    student = lrm.decode(out.planes, points).sdf.clamp(-cfg.truncation, cfg.truncation)
     terms = {'plane': F.mse_loss(out.planes, reference.planes),
-             'feature': F.mse_loss(out.features, reference.features)}
+             'feature': F.mse_loss(out.features, reference.features),
+             'distill': (student - teacher).abs().mean()}
     views = make_view_batch(batch, m, torch.arange(cfg.input_views), cfg.render_rays, g)
     terms.update(field_losses(lambda p: lrm.decode(out.planes, p), batch, m, views, cfg, g))
     if cfg.losses.causal > 0:
@@ -145,10 +154,10 @@ def lim_terms(lim: LIM, lrm: LRM, batch: WorldSample, keyframes: KeyframeSet, id
 
 def weighted_total(terms: LossTerms, weights: LIMLossWeights) -> torch.Tensor:
     """Return the weighted sum of LIM's terms."""
-    field_terms = {k: v for k, v in terms.items()
-                   if k not in ('plane', 'feature', 'causal_plane', 'causal_feature')}
+    own = ('plane', 'feature', 'distill', 'causal_plane', 'causal_feature')
+    field_terms = {k: v for k, v in terms.items() if k not in own}
     total = (weights.plane * terms['plane'] + weights.feature * terms['feature']
-             + total_loss(field_terms, weights.field))
+             + weights.distill * terms['distill'] + total_loss(field_terms, weights.field))
     if 'causal_plane' in terms:
         total = total + weights.causal * (weights.plane * terms['causal_plane']
                                           + weights.feature * terms['causal_feature'])
