@@ -1,4 +1,4 @@
-"""The README's Python API example runs as written and prints what it promises."""
+"""The README's Python examples (engine API, LIM) run as written and give what they promise."""
 
 from pathlib import Path
 import re
@@ -19,3 +19,14 @@ def test_python_api_example_runs(capsys):
     assert int(vertices) > 100 and int(faces) > 100
     assert points.strip() == '(5000, 3)'
     assert namespace['mesh'].signed_volume() > 0.0
+
+
+def test_lim_example_runs():
+    text = README.read_text()
+    section = text[text.index('### Train, benchmark, use'):]
+    code = re.search(r'```python\n(.*?)```', section, re.S).group(1)
+    torch.set_num_threads(1)
+    namespace: dict = {}
+    exec(compile(code, 'README.md', 'exec'), namespace)  # noqa: S102
+    assert namespace['mid'].planes.shape == namespace['k0'].planes.shape
+    assert namespace['field'].sdf.shape == (1, 1)

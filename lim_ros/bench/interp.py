@@ -71,7 +71,7 @@ class Sequence:
     target: LRMOutput  # the LRM at α = 1
 
     def views(self, instant: int) -> torch.Tensor:
-        """Return the input views (V_in, 3, H, W) at ``instant``."""
+        """Return the input images (V_in, 3, H, W) at ``instant``."""
         return self.sample.rgb[instant, :len(self.inputs)]
 
 

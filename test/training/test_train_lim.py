@@ -102,4 +102,4 @@ def test_training_writes_checkpoints_and_resumes(setup, tmp_path):
     assert all(r['causal_plane'] > 0 for r in records)
     assert 'val_iou_held_out' in records[-1]
     header = summarise(tmp_path / 'log.jsonl', every=2).splitlines()[0]
-    assert '| plane | causal_plane |' in header and 'val_iou_seen' in header
+    assert '| plane | distill | causal_plane |' in header and 'val_iou_seen' in header
