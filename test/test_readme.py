@@ -8,13 +8,19 @@ import torch
 README = Path(__file__).resolve().parents[1] / 'README.md'
 
 
-def test_python_api_example_runs(capsys):
+def run_example(heading: str) -> dict:
+    """Run the first Python block after ``heading``; return its namespace."""
     text = README.read_text()
-    section = text[text.index('### Python API'):]
+    section = text[text.index(heading):]
     code = re.search(r'```python\n(.*?)```', section, re.S).group(1)
     torch.set_num_threads(1)
     namespace: dict = {}
     exec(compile(code, 'README.md', 'exec'), namespace)  # noqa: S102
+    return namespace
+
+
+def test_python_api_example_runs(capsys):
+    namespace = run_example('### Python API')
     vertices, faces, points = capsys.readouterr().out.split(maxsplit=2)
     assert int(vertices) > 100 and int(faces) > 100
     assert points.strip() == '(5000, 3)'
@@ -22,11 +28,6 @@ def test_python_api_example_runs(capsys):
 
 
 def test_lim_example_runs():
-    text = README.read_text()
-    section = text[text.index('### Train, benchmark, use'):]
-    code = re.search(r'```python\n(.*?)```', section, re.S).group(1)
-    torch.set_num_threads(1)
-    namespace: dict = {}
-    exec(compile(code, 'README.md', 'exec'), namespace)  # noqa: S102
+    namespace = run_example('### Train, benchmark, use')
     assert namespace['mid'].planes.shape == namespace['k0'].planes.shape
     assert namespace['field'].sdf.shape == (1, 1)
