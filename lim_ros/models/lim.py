@@ -171,6 +171,8 @@ class LIM(nn.Module):
         if target.planes.shape[0] != batch or tuple(alpha.shape) != (batch,):
             raise ShapeError(f'alpha: expected ({batch},) for {batch} keyframe pairs, got '
                              f'{tuple(alpha.shape)} and target batch {target.planes.shape[0]}')
+        if not bool(((alpha >= 0.0) & (alpha <= 1.0)).all()):  # NaN fails both comparisons
+            raise ShapeError(f'alpha: expected values in [0, 1], got {alpha.tolist()}')
 
 
 def load_lim(path, device: torch.device | str = 'cpu') -> LIM:

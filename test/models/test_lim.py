@@ -68,6 +68,10 @@ def test_bad_shapes_name_the_argument():
     source, target = _keyframes()
     with pytest.raises(ShapeError, match='alpha'):
         lim(source, target, torch.tensor([0.5]))
+    with pytest.raises(ShapeError, match=r'alpha: expected values in \[0, 1\], got \[0.5, nan\]'):
+        lim(source, target, torch.tensor([0.5, float('nan')]))
+    with pytest.raises(ShapeError, match='alpha: expected values in'):
+        lim(source, target, torch.tensor([-0.1, 0.5]))
     wrong = LRMOutput(source.planes[:, :, :4], source.features)
     with pytest.raises(ShapeError, match='source'):
         lim(wrong, target, torch.tensor([0.5, 0.5]))
