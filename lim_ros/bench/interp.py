@@ -58,7 +58,6 @@ class InterpBenchConfig:
     novel_views: int = 2
     score: LRMEvalConfig = field(
         default_factory=lambda: LRMEvalConfig(grid_resolution=48, surface_points=5000))
-    device: str = 'cpu'
 
 
 @dataclass(frozen=True)

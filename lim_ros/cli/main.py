@@ -128,7 +128,7 @@ def _bench_interp(args: argparse.Namespace) -> None:
     if args.ablation is not None:
         lims['lim_no_causal'] = load_lim(args.ablation, args.device)
     score = LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
-    cfg = InterpBenchConfig(samples=args.samples, score=score, device=args.device)
+    cfg = InterpBenchConfig(samples=args.samples, score=score)
     run(load_lrm(args.lrm, args.device), lims, cfg, args.out, args.figures)
 
 

@@ -82,7 +82,6 @@ class ReconstructionEngine:
                 lim = load_lim(config.lim_checkpoint or shipped_model(DEFAULT_LIM))
             lim.config.check_lrm(self.lrm.config)
             lim = lim.to(self.device).eval()
-        self.lim = lim
         self.volume = Volume(tuple(config.volume_center), config.volume_size)
         self.interpolate = interpolator(config.interpolation, lim)
         self.buffer = KeyframeBuffer(config.max_keyframes, config.max_buffer_bytes)

@@ -28,9 +28,7 @@ def nearest(k0: Keyframe, k1: Keyframe, alpha: float) -> torch.Tensor:
 
 
 def linear(k0: Keyframe, k1: Keyframe, alpha: float) -> torch.Tensor:
-    """Return ``(1 - α) P_k + α P_k+1``, the planes blended feature by feature."""
-    if alpha == 0.0:
-        return k0.planes
+    """Return ``(1 - α) P_k + α P_k+1``, the planes blended feature by feature (exact at 0, 1)."""
     return blend(_output(k0), _output(k1), alpha).planes
 
 
@@ -41,12 +39,12 @@ def interpolator(method: str, lim: LIM | None = None) -> Interpolator:
     if method == 'linear':
         return linear
     if method != 'lim':
-        raise ConfigError(f'interpolation: expected one of {sorted(METHODS)}, got {method!r}')
+        raise ConfigError(f'interpolation: expected one of {METHODS}, got {method!r}')
     if lim is None:
         raise ConfigError("interpolation: 'lim' needs a LIM model")
 
     def with_lim(k0: Keyframe, k1: Keyframe, alpha: float) -> torch.Tensor:
-        if alpha == 0.0:
+        if alpha == 0.0:  # a keyframe's own stamp: its own planes (LIM is not exact there)
             return k0.planes
         a = torch.tensor([alpha], dtype=k0.features.dtype, device=k0.features.device)
         return lim(_output(k0), _output(k1), a).planes

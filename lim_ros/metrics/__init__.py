@@ -12,6 +12,7 @@ from lim_ros.metrics.geometry import (
     ChamferResult,
     f_score,
     FScoreResult,
+    mean_sign_iou,
     sample_mesh_surface,
     volumetric_iou,
 )
@@ -25,6 +26,7 @@ __all__ = [
     'f_score',
     'FScoreResult',
     'gaussian_window',
+    'mean_sign_iou',
     'psnr',
     'sample_mesh_surface',
     'ssim',

@@ -216,3 +216,15 @@ def volumetric_iou(pred_occupancy: torch.Tensor, gt_occupancy: torch.Tensor) -> 
     intersection = int((pred_occupancy & gt_occupancy).sum())
     union = int((pred_occupancy | gt_occupancy).sum())
     return 1.0 if union == 0 else intersection / union
+
+
+def mean_sign_iou(pred_sdf: torch.Tensor, true_sdf: torch.Tensor) -> float:
+    """
+    Return the mean over B samples of the IoU of the insides (SDF < 0) at N points, (B, N).
+
+    Convention (validation during training): a sample with no inside point in either field
+    scores 0, not 1 as in `volumetric_iou`, so a model that empties everything is not rewarded.
+    """
+    pred, true = pred_sdf < 0, true_sdf.to(pred_sdf.device) < 0
+    union = (pred | true).sum(dim=1).float().clamp_min(1)
+    return float(((pred & true).sum(dim=1).float() / union).mean())

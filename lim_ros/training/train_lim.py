@@ -29,6 +29,7 @@ from pathlib import Path
 from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.errors import ConfigError
+from lim_ros.metrics import mean_sign_iou
 from lim_ros.models.lim import blend, LIM, LIMConfig
 from lim_ros.models.lrm import load_lrm, LRM
 from lim_ros.training.batches import make_view_batch, stack_samples
@@ -116,10 +117,7 @@ def validation_iou(interpolate, lrm: LRM, val: tuple[KeyframeSet, torch.Tensor, 
     everything = torch.arange(len(keyframes))
     source, target = keyframes.at(everything, 0, device), keyframes.at(everything, 2, device)
     out = interpolate(source, target, torch.full((len(keyframes),), 0.5, device=device))
-    pred = lrm.decode(out.planes, points.to(device)).sdf < 0
-    true = sdf.to(device) < 0
-    union = (pred | true).sum(dim=1).float().clamp_min(1)
-    return float(((pred & true).sum(dim=1).float() / union).mean())
+    return mean_sign_iou(lrm.decode(out.planes, points.to(device)).sdf, sdf)
 
 
 def lim_terms(lim: LIM, lrm: LRM, batch: WorldSample, keyframes: KeyframeSet, idx: torch.Tensor,

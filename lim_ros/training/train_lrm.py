@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
+from lim_ros.metrics import mean_sign_iou
 from lim_ros.models.lrm import LRM, LRMConfig
 from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.field_losses import field_losses
@@ -70,12 +71,9 @@ def validation_iou(model: LRM, val: WorldSample, cfg: LRMTrainConfig) -> float:
     out = model(val.rgb[:, 0, views].to(device), val.K[:, views].to(device),
                 val.world_T_cam[:, views].to(device))
     points = val.query_points[:, 0, :n_uniform].to(device)
-    pred = model.decode(out.planes, points).sdf < 0
-    true = val.query_sdf[:, 0, :n_uniform].to(device) < 0
-    inter = (pred & true).sum(dim=1).float()
-    union = (pred | true).sum(dim=1).float().clamp_min(1)
+    iou = mean_sign_iou(model.decode(out.planes, points).sdf, val.query_sdf[:, 0, :n_uniform])
     model.train()
-    return float((inter / union).mean())
+    return iou
 
 
 def train_step(model: LRM, batch: WorldSample, cfg: LRMTrainConfig,

@@ -6,6 +6,7 @@ from lim_ros.metrics import (
     ChamferResult,
     f_score,
     FScoreResult,
+    mean_sign_iou,
     sample_mesh_surface,
     volumetric_iou,
 )
@@ -296,3 +297,10 @@ def test_results_are_frozen():
     result = f_score(F_PRED, F_GT, 1.0)
     with pytest.raises(AttributeError):
         result.precision = 0.0  # type: ignore[misc]
+
+
+def test_mean_sign_iou_by_hand():
+    pred = torch.tensor([[-1.0, -1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+    true = torch.tensor([[-1.0, 1.0, -1.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+    # sample 0: inside {0, 1} vs {0, 2}: 1 / 3; sample 1: nothing inside either: 0
+    assert mean_sign_iou(pred, true) == pytest.approx(1.0 / 6.0)
