@@ -1,0 +1,156 @@
+"""
+Tracked, UV-textured meshes over the engine: one mesh whose faces and texture stay fixed.
+
+A track starts at the keyframe at or before the first stamp asked for: the engine's mesh there
+is unwrapped (xatlas), a texture is baked from the decoded albedo (or a 3D checker, for
+figures), and every vertex keeps its decoded canonical position. Later stamps move the
+vertices (`lim_ros.geometry.tracking.track_step`) in sub-steps of at most ``substep`` seconds
+from the last stamp; when the residual passes the re-anchoring limits, or a stamp goes back in
+time, a new track starts at that stamp, with a new id. Positions are in the volume frame
+(metres); the tracker works in the unit cube.
+"""
+
+from dataclasses import dataclass, replace
+import math
+
+from lim_ros.engine.engine import ReconstructionEngine
+from lim_ros.errors import ConfigError
+from lim_ros.geometry.texture_bake import bake_texture, checker
+from lim_ros.geometry.tracking import track_step, TrackerConfig, TrackStep
+from lim_ros.geometry.uv_atlas import unwrap, UVAtlas
+import numpy as np
+import torch
+
+TEXTURES = ('albedo', 'checker')
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """Track and texture settings; the node's parameters carry the same names."""
+
+    texture: str = 'albedo'  # 'albedo' (decoded colour) or 'checker' (3D checker, figures)
+    texture_size: int = 512  # texels per side
+    checker_cell: float = 0.1  # checker cube edge, metres
+    track_substep: float = 0.1  # largest time step of one tracking update, seconds
+    reanchor_error: float = 0.03  # metres: mean residual that starts a new track
+    tracker: TrackerConfig = TrackerConfig()
+
+    def __post_init__(self) -> None:
+        """Validate every field; raise ConfigError naming the first bad one."""
+        if self.texture not in TEXTURES:
+            raise ConfigError(f'texture: expected one of {TEXTURES}, got {self.texture!r}')
+        if isinstance(self.texture_size, bool) or not isinstance(self.texture_size, int) \
+                or not 8 <= self.texture_size <= 4096:
+            raise ConfigError(f'texture_size: expected an integer in [8, 4096], '
+                              f'got {self.texture_size!r}')
+        for name in ('checker_cell', 'track_substep', 'reanchor_error'):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0.0 < value < math.inf:
+                raise ConfigError(f'{name}: expected a positive finite number, got {value!r}')
+
+
+@dataclass(frozen=True)
+class TrackAnchor:
+    """What a track keeps fixed: faces, UVs, texture, and each vertex's canonical position."""
+
+    track_id: int
+    stamp_ns: int  # where the track started
+    atlas: UVAtlas  # V' atlas vertices over V mesh vertices
+    texture: np.ndarray  # (S, S, 3) uint8 RGB, row 0 at the top
+    canonical: torch.Tensor  # (V, 3) decoded canonical positions, unit cube, engine device
+
+
+@dataclass(frozen=True)
+class TrackedMesh:
+    """The tracked mesh at one stamp: atlas vertices moved there (volume frame, metres)."""
+
+    stamp_ns: int
+    anchor: TrackAnchor
+    vertices: torch.Tensor  # (V', 3) float32, metres
+    error: float  # mean tracking residual, metres
+    new_track: bool  # whether this stamp started the track
+
+    @property
+    def faces(self) -> torch.Tensor:
+        """Return the track's faces (F, 3) int64 into the V' vertices."""
+        return self.anchor.atlas.faces
+
+    @property
+    def uvs(self) -> torch.Tensor:
+        """Return the track's UVs (V', 2) in [0, 1] (v up)."""
+        return self.anchor.atlas.uvs
+
+
+class MeshTracker:
+    """Keeps the current track over an engine; see the module docstring."""
+
+    def __init__(self, engine: ReconstructionEngine, config: TrackingConfig) -> None:
+        """Track geometry answered by ``engine``."""
+        self.engine = engine
+        self.config = config
+        self.tracks_started = 0
+        self._anchor: TrackAnchor | None = None
+        self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
+        self._stamp = -1
+
+    def reset(self) -> None:
+        """Forget the current track; the next stamp starts a new one."""
+        self._anchor, self._positions, self._stamp = None, None, -1
+
+    def tracked_mesh(self, stamp_ns: int) -> TrackedMesh:
+        """
+        Return the tracked mesh at ``stamp_ns`` (resolved by the engine's out-of-range policy).
+
+        :raises StampError: as `ReconstructionEngine.resolve`.
+        :raises ShapeError: if the anchor reconstruction has no surface.
+        """
+        stamp = self.engine.resolve(stamp_ns)
+        new_track = self._anchor is None or stamp < self._stamp
+        if new_track:
+            self._start(self.engine.keyframe_at_or_before(stamp))
+        step = self._advance(stamp)
+        if step is not None and step.needs_reanchor(self._unit_tracker()):
+            self._start(stamp)
+            step, new_track = None, True
+        error = 0.0 if step is None else step.error * self.engine.volume.half_size
+        unit = self._anchor.atlas.expand(self._positions.cpu())
+        return TrackedMesh(stamp, self._anchor, self.engine.volume.to_volume(unit).float(),
+                           error, new_track or self._anchor.stamp_ns == stamp)
+
+    def _unit_tracker(self) -> TrackerConfig:
+        """Return the tracker settings with the re-anchoring error in unit-cube lengths."""
+        return replace(self.config.tracker,
+                       reanchor_error=self.config.reanchor_error / self.engine.volume.half_size)
+
+    def _start(self, stamp: int) -> None:
+        mesh = self.engine.mesh(stamp)
+        unit = self.engine.volume.to_unit(mesh.vertices).to(self.engine.device)
+        atlas = unwrap(mesh)
+        if self.config.texture == 'checker':
+            colour = checker(self.config.checker_cell / self.engine.volume.half_size)
+        else:
+            def colour(points: torch.Tensor) -> torch.Tensor:
+                return self.engine.albedo(stamp, points)
+        texture = bake_texture(atlas, atlas.expand(unit), colour, self.config.texture_size)
+        with torch.no_grad():
+            canonical = self.engine.correspondence_field(stamp)(unit)[1]
+        self.tracks_started += 1
+        self._anchor = TrackAnchor(self.tracks_started, stamp, atlas, texture, canonical)
+        self._positions, self._stamp = unit, stamp
+
+    def _advance(self, stamp: int) -> TrackStep | None:
+        """Move the vertices from the last stamp to ``stamp`` in sub-steps; None if no move."""
+        if stamp == self._stamp:
+            return None
+        substep_ns = int(self.config.track_substep * 1e9)
+        count = max(1, math.ceil((stamp - self._stamp) / substep_ns))
+        tracker = self._unit_tracker()
+        step = None
+        for i in range(1, count + 1):
+            at = self._stamp + (stamp - self._stamp) * i // count
+            field = self.engine.correspondence_field(at)
+            step = track_step(field, self._anchor.canonical, self._positions, tracker)
+            self._positions = step.positions
+        self._stamp = stamp
+        return step
