@@ -6,6 +6,7 @@ lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S]
 lim-ros data preview --family chain --seed 0 [--views 4] [--times 0 0.5 1] [--size 128]
 lim-ros bench render [--sizes 64 128] [--out out/bench/render.json]
 lim-ros bench node [--image-sizes 64 128 256] [--resolutions 32 64 128] [--device cpu]
+lim-ros bench track [--lrm models/lrm_tiny.safetensors] [--samples 5] [--figures DIR]
 """
 
 import argparse
@@ -132,6 +133,13 @@ def _bench_interp(args: argparse.Namespace) -> None:
     run(load_lrm(args.lrm, args.device), lims, cfg, args.out, args.figures)
 
 
+def _bench_track(args: argparse.Namespace) -> None:
+    from lim_ros.bench.track import run, TrackBenchConfig
+
+    run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), samples=args.samples,
+                         frames=args.frames, mesh_resolution=args.grid), args.out, args.figures)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``lim-ros`` argument parser."""
     parser = argparse.ArgumentParser(prog='lim-ros', description=__doc__.splitlines()[0])
@@ -256,6 +264,16 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument('--figures', type=Path, default=None,
                         help='write large-motion comparisons at alpha 0.5 here')
     interp.set_defaults(func=_bench_interp)
+    track = bench.add_parser('track', help='tracked meshes: vertex error and texture drift '
+                             'against exact correspondence, vs a nearest-neighbour baseline')
+    track.add_argument('--lrm', type=Path, default=Path('models/lrm_tiny.safetensors'))
+    track.add_argument('--samples', type=int, default=5, help='sequences per split')
+    track.add_argument('--frames', type=int, default=10, help='tracked instants over 1 s')
+    track.add_argument('--grid', type=int, default=48, help='marching-cubes grid per side')
+    track.add_argument('--out', type=Path, default=Path('out/bench/track.json'))
+    track.add_argument('--figures', type=Path, default=None,
+                       help='write renders of checker-textured tracks here')
+    track.set_defaults(func=_bench_track)
     return parser
 
 

@@ -110,7 +110,7 @@ class MeshTracker:
         if new_track:
             self._start(self.engine.keyframe_at_or_before(stamp))
         step = self._advance(stamp)
-        if step is not None and step.needs_reanchor(self._unit_tracker()):
+        if step is not None and step.needs_reanchor(self.unit_tracker_config):
             self._start(stamp)
             step, new_track = None, True
         error = 0.0 if step is None else step.error * self.engine.volume.half_size
@@ -118,7 +118,8 @@ class MeshTracker:
         return TrackedMesh(stamp, self._anchor, self.engine.volume.to_volume(unit).float(),
                            error, new_track or self._anchor.stamp_ns == stamp)
 
-    def _unit_tracker(self) -> TrackerConfig:
+    @property
+    def unit_tracker_config(self) -> TrackerConfig:
         """Return the tracker settings with the re-anchoring error in unit-cube lengths."""
         return replace(self.config.tracker,
                        reanchor_error=self.config.reanchor_error / self.engine.volume.half_size)
@@ -145,7 +146,7 @@ class MeshTracker:
             return None
         substep_ns = int(self.config.track_substep * 1e9)
         count = max(1, math.ceil((stamp - self._stamp) / substep_ns))
-        tracker = self._unit_tracker()
+        tracker = self.unit_tracker_config
         step = None
         for i in range(1, count + 1):
             at = self._stamp + (stamp - self._stamp) * i // count
