@@ -18,8 +18,13 @@ import time
 from lim_ros.cameras import Cameras
 from lim_ros.engine.assets import DEFAULT_LIM, DEFAULT_LRM, shipped_model
 from lim_ros.engine.config import EngineConfig
-from lim_ros.engine.extraction import (colours_at, mesh_from_grid, PointCloud, sdf_grid,
-                                       surface_points)
+from lim_ros.engine.extraction import (
+    colours_at,
+    mesh_from_grid,
+    PointCloud,
+    sdf_grid,
+    surface_points,
+)
 from lim_ros.engine.interpolation import interpolator
 from lim_ros.engine.keyframe_buffer import Insertion, Keyframe, KeyframeBuffer
 from lim_ros.engine.preprocess import model_inputs
@@ -218,7 +223,7 @@ class ReconstructionEngine:
         return field
 
     def albedo(self, stamp_ns: int, unit_points: torch.Tensor) -> torch.Tensor:
-        """Return the decoded albedo (N, 3) in [0, 1] at unit-cube points (N, 3), on the CPU."""
+        """Return the decoded RGB colour (N, 3) in [0, 1] at unit-cube points (N, 3), on CPU."""
         planes = self.triplane(stamp_ns)
         return colours_at(self.lrm.decode, planes, unit_points.to(planes.device)).cpu()
 

@@ -73,7 +73,7 @@ class TrackedMesh:
 
     @property
     def faces(self) -> torch.Tensor:
-        """Return the track's faces (F, 3) int64 into the V' vertices."""
+        """Return the track's triangles, (F, 3) int64 indices into the V' vertices."""
         return self.anchor.atlas.faces
 
     @property
