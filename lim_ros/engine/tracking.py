@@ -16,9 +16,14 @@ import math
 from lim_ros.engine.engine import ReconstructionEngine
 from lim_ros.errors import ConfigError
 from lim_ros.geometry.texture_bake import bake_texture, checker
-from lim_ros.geometry.tracking import track_step, TrackerConfig, TrackStep
-from lim_ros.geometry.uv_atlas import unwrap, UVAtlas
-import numpy as np
+from lim_ros.geometry.tracking import (
+    track_step,
+    TrackAnchor,
+    TrackedMesh,
+    TrackerConfig,
+    TrackStep,
+)
+from lim_ros.geometry.uv_atlas import unwrap
 import torch
 
 TEXTURES = ('albedo', 'checker')
@@ -48,38 +53,6 @@ class TrackingConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not 0.0 < value < math.inf:
                 raise ConfigError(f'{name}: expected a positive finite number, got {value!r}')
-
-
-@dataclass(frozen=True)
-class TrackAnchor:
-    """What a track keeps fixed: faces, UVs, texture, and each vertex's canonical position."""
-
-    track_id: int
-    stamp_ns: int  # where the track started
-    atlas: UVAtlas  # V' atlas vertices over V mesh vertices
-    texture: np.ndarray  # (S, S, 3) uint8 RGB, row 0 at the top
-    canonical: torch.Tensor  # (V, 3) decoded canonical positions, unit cube, engine device
-
-
-@dataclass(frozen=True)
-class TrackedMesh:
-    """The tracked mesh at one stamp: atlas vertices moved there (volume frame, metres)."""
-
-    stamp_ns: int
-    anchor: TrackAnchor
-    vertices: torch.Tensor  # (V', 3) float32, metres
-    error: float  # mean tracking residual, metres
-    new_track: bool  # whether this stamp started the track
-
-    @property
-    def faces(self) -> torch.Tensor:
-        """Return the track's triangles, (F, 3) int64 indices into the V' vertices."""
-        return self.anchor.atlas.faces
-
-    @property
-    def uvs(self) -> torch.Tensor:
-        """Return the track's UVs (V', 2) in [0, 1] (v up)."""
-        return self.anchor.atlas.uvs
 
 
 class MeshTracker:

@@ -1,5 +1,5 @@
 """
-Vertex tracking through canonical surface coordinates.
+Vertex tracking through canonical surface coordinates, and the tracked mesh it produces.
 
 Convention: points are in the models' unit cube; a *correspondence field* at one instant maps
 points (N, 3) to their SDF (N,) (negative inside) and their canonical position (N, 3), where
@@ -12,12 +12,17 @@ c is found at time t where the field's canonical position equals c on its zero l
 by damped Gauss-Newton (Levenberg-Marquardt) from the vertex's previous position, with the
 field's Jacobians from autograd (three backward passes for the canonical rows, one for the
 SDF). Steps are capped at ``max_step`` so a vertex never jumps across thin parts.
+
+A `TrackedMesh` is one instant of a track: the anchor's UV atlas (faces, UVs, texture) with its
+vertices moved to that instant; `lim_ros.engine.tracking` makes them.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lim_ros.errors import check_shape, ConfigError, ShapeError
+from lim_ros.geometry.uv_atlas import UVAtlas
+import numpy as np
 import torch
 
 # points (N, 3) → (sdf (N,), canonical (N, 3)); differentiable in the points
@@ -71,6 +76,38 @@ class TrackStep:
     def needs_reanchor(self, config: TrackerConfig) -> bool:
         """Return whether the track should restart: error or lost vertices past the limits."""
         return self.error > config.reanchor_error or self.lost(config) > config.lost_fraction
+
+
+@dataclass(frozen=True)
+class TrackAnchor:
+    """What a track keeps fixed: faces, UVs, texture, and each vertex's canonical position."""
+
+    track_id: int
+    stamp_ns: int  # where the track started
+    atlas: UVAtlas  # V' atlas vertices over V mesh vertices
+    texture: np.ndarray  # (S, S, 3) uint8 RGB, row 0 at the top
+    canonical: torch.Tensor  # (V, 3) decoded canonical positions, unit cube, engine device
+
+
+@dataclass(frozen=True)
+class TrackedMesh:
+    """The tracked mesh at one stamp: atlas vertices moved there (volume frame, metres)."""
+
+    stamp_ns: int
+    anchor: TrackAnchor
+    vertices: torch.Tensor  # (V', 3) float32, metres
+    error: float  # mean tracking residual, metres
+    new_track: bool  # whether this stamp started the track
+
+    @property
+    def faces(self) -> torch.Tensor:
+        """Return the track's triangles, (F, 3) int64 indices into the V' vertices."""
+        return self.anchor.atlas.faces
+
+    @property
+    def uvs(self) -> torch.Tensor:
+        """Return the track's UVs (V', 2) in [0, 1] (v up)."""
+        return self.anchor.atlas.uvs
 
 
 def _check_points(name: str, points: object) -> torch.Tensor:
