@@ -55,7 +55,7 @@ class TrackBenchConfig:
     frames: int = 10  # tracked instants after the anchor
     keyframe_gap: float = 0.5  # seconds between keyframes
     mesh_resolution: int = 48
-    tracking: TrackingConfig = TrackingConfig(texture='checker', texture_size=256)
+    tracking: TrackingConfig = TrackingConfig(track_texture='checker', track_texture_size=256)
 
 
 @dataclass
@@ -113,7 +113,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     start = time.perf_counter()
     first = tracker.tracked_mesh(stamps[0])
     seconds['canonical'] += time.perf_counter() - start
-    anchor_mesh, atlas = first, first.anchor.atlas
+    atlas = first.anchor.atlas
     source = volume.to_unit(engine.mesh(stamps[0]).vertices)  # (V, 3) anchor vertices
     unit_cfg = tracker.unit_tracker_config
     oracle_target = obj.canonical(source, 0.0, 0.0)
@@ -133,10 +133,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         begin = time.perf_counter()
         tracked: TrackedMesh = tracker.tracked_mesh(stamp)
         seconds['canonical'] += time.perf_counter() - begin
-        if tracked.new_track:
-            anchor_mesh = tracked
-        e, d = _score(obj, volume.to_unit(anchor_mesh.vertices),
-                      _seconds(anchor_mesh.stamp_ns), t, volume.to_unit(tracked.vertices))
+        e, d = _score(obj, volume.to_unit(tracked.anchor.vertices),
+                      _seconds(tracked.anchor.stamp_ns), t, volume.to_unit(tracked.vertices))
         error['canonical'].append(e)
         drift['canonical'].append(d)
         begin = time.perf_counter()

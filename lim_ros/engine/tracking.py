@@ -4,7 +4,7 @@ Tracked, UV-textured meshes over the engine: one mesh whose faces and texture st
 A track starts at the keyframe at or before the first stamp asked for: the engine's mesh there
 is unwrapped (xatlas), a texture is baked from the decoded albedo (or a 3D checker, for
 figures), and every vertex keeps its decoded canonical position. Later stamps move the
-vertices (`lim_ros.geometry.tracking.track_step`) in sub-steps of at most ``substep`` seconds
+vertices (`lim_ros.geometry.tracking.track_step`) in sub-steps of at most ``track_substep`` s
 from the last stamp; when the residual passes the re-anchoring limits, or a stamp goes back in
 time, a new track starts at that stamp, with a new id. Positions are in the volume frame
 (metres); the tracker works in the unit cube.
@@ -33,22 +33,25 @@ TEXTURES = ('albedo', 'checker')
 class TrackingConfig:
     """Track and texture settings; the node's parameters carry the same names."""
 
-    texture: str = 'albedo'  # 'albedo' (decoded colour) or 'checker' (3D checker, figures)
-    texture_size: int = 512  # texels per side
-    checker_cell: float = 0.1  # checker cube edge, metres
+    tracking: bool = True  # publish / export tracked meshes
+    track_texture: str = 'albedo'  # 'albedo' (decoded colour) or 'checker' (3D checker)
+    track_texture_size: int = 512  # texels per side
+    track_checker_cell: float = 0.1  # checker cube edge, metres
     track_substep: float = 0.1  # largest time step of one tracking update, seconds
-    reanchor_error: float = 0.03  # metres: mean residual that starts a new track
-    tracker: TrackerConfig = TrackerConfig()
+    track_reanchor_error: float = 0.03  # metres: mean residual that starts a new track
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
-        if self.texture not in TEXTURES:
-            raise ConfigError(f'texture: expected one of {TEXTURES}, got {self.texture!r}')
-        if isinstance(self.texture_size, bool) or not isinstance(self.texture_size, int) \
-                or not 8 <= self.texture_size <= 4096:
-            raise ConfigError(f'texture_size: expected an integer in [8, 4096], '
-                              f'got {self.texture_size!r}')
-        for name in ('checker_cell', 'track_substep', 'reanchor_error'):
+        if not isinstance(self.tracking, bool):
+            raise ConfigError(f'tracking: expected true or false, got {self.tracking!r}')
+        if self.track_texture not in TEXTURES:
+            raise ConfigError(f'track_texture: expected one of {TEXTURES}, '
+                              f'got {self.track_texture!r}')
+        size = self.track_texture_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= 4096:
+            raise ConfigError(f'track_texture_size: expected an integer in [8, 4096], '
+                              f'got {size!r}')
+        for name in ('track_checker_cell', 'track_substep', 'track_reanchor_error'):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not 0.0 < value < math.inf:
@@ -58,10 +61,14 @@ class TrackingConfig:
 class MeshTracker:
     """Keeps the current track over an engine; see the module docstring."""
 
-    def __init__(self, engine: ReconstructionEngine, config: TrackingConfig) -> None:
-        """Track geometry answered by ``engine``."""
+    def __init__(self, engine: ReconstructionEngine, config: TrackingConfig,
+                 tracker: TrackerConfig | None = None) -> None:
+        """Track geometry answered by ``engine``; ``tracker`` tunes the vertex updates."""
         self.engine = engine
         self.config = config
+        self.unit_tracker_config = replace(  # the tracker works in the unit cube
+            tracker or TrackerConfig(),
+            reanchor_error=config.track_reanchor_error / engine.volume.half_size)
         self.tracks_started = 0
         self._anchor: TrackAnchor | None = None
         self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
@@ -91,26 +98,22 @@ class MeshTracker:
         return TrackedMesh(stamp, self._anchor, self.engine.volume.to_volume(unit).float(),
                            error, new_track or self._anchor.stamp_ns == stamp)
 
-    @property
-    def unit_tracker_config(self) -> TrackerConfig:
-        """Return the tracker settings with the re-anchoring error in unit-cube lengths."""
-        return replace(self.config.tracker,
-                       reanchor_error=self.config.reanchor_error / self.engine.volume.half_size)
-
     def _start(self, stamp: int) -> None:
         mesh = self.engine.mesh(stamp)
         unit = self.engine.volume.to_unit(mesh.vertices).to(self.engine.device)
         atlas = unwrap(mesh)
-        if self.config.texture == 'checker':
-            colour = checker(self.config.checker_cell / self.engine.volume.half_size)
+        if self.config.track_texture == 'checker':
+            colour = checker(self.config.track_checker_cell / self.engine.volume.half_size)
         else:
             def colour(points: torch.Tensor) -> torch.Tensor:
                 return self.engine.albedo(stamp, points)
-        texture = bake_texture(atlas, atlas.expand(unit), colour, self.config.texture_size)
+        texture = bake_texture(atlas, atlas.expand(unit), colour,
+                               self.config.track_texture_size)
         with torch.no_grad():
             canonical = self.engine.correspondence_field(stamp)(unit)[1]
         self.tracks_started += 1
-        self._anchor = TrackAnchor(self.tracks_started, stamp, atlas, texture, canonical)
+        self._anchor = TrackAnchor(self.tracks_started, stamp, atlas,
+                                   atlas.expand(mesh.vertices.float()), texture, canonical)
         self._positions, self._stamp = unit, stamp
 
     def _advance(self, stamp: int) -> TrackStep | None:

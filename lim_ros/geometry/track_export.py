@@ -9,13 +9,11 @@ frames' times (seconds from the first frame); the texture is embedded as PNG. gl
 the UV origin at the image's top-left and bottom-left respectively, so glTF gets ``1 - v``.
 """
 
-from io import BytesIO
 from pathlib import Path
 
 from lim_ros.errors import ShapeError
 from lim_ros.geometry.tracking import TrackedMesh
 import numpy as np
-from PIL import Image
 
 
 def _check_track(frames: list[TrackedMesh]) -> None:
@@ -27,12 +25,6 @@ def _check_track(frames: list[TrackedMesh]) -> None:
     stamps = [f.stamp_ns for f in frames]
     if any(b <= a for a, b in zip(stamps, stamps[1:])):
         raise ShapeError('frames: expected strictly increasing stamps')
-
-
-def _png(texture: np.ndarray) -> bytes:
-    out = BytesIO()
-    Image.fromarray(texture).save(out, format='PNG')
-    return out.getvalue()
 
 
 def write_track_glb(path: Path, frames: list[TrackedMesh]) -> Path:
@@ -76,7 +68,7 @@ def write_track_glb(path: Path, frames: list[TrackedMesh]) -> Path:
     index = accessor(indices, gl.SCALAR, gl.UNSIGNED_INT, gl.ELEMENT_ARRAY_BUFFER)
     morphs = [{'POSITION': accessor(t, gl.VEC3, gl.FLOAT, gl.ARRAY_BUFFER, bounds=True)}
               for t in targets]
-    image_view = add(_png(anchor.texture))
+    image_view = add(anchor.texture_png)
     animations = []
     if targets:
         time_input = accessor(times[:, None], gl.SCALAR, gl.FLOAT, bounds=True)
@@ -127,7 +119,7 @@ def write_track_obj(directory: Path, frames: list[TrackedMesh]) -> list[Path]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     stem = f'track_{anchor.track_id}'
-    (directory / f'{stem}.png').write_bytes(_png(anchor.texture))
+    (directory / f'{stem}.png').write_bytes(anchor.texture_png)
     (directory / f'{stem}.mtl').write_text(
         f'newmtl {stem}\nKa 1 1 1\nKd 1 1 1\nKs 0 0 0\nmap_Kd {stem}.png\n')
     uvs = frames[0].uvs.cpu().numpy()

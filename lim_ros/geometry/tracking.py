@@ -19,6 +19,8 @@ vertices moved to that instant; `lim_ros.engine.tracking` makes them.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from io import BytesIO
 
 from lim_ros.errors import check_shape, ConfigError, ShapeError
 from lim_ros.geometry.uv_atlas import UVAtlas
@@ -85,8 +87,18 @@ class TrackAnchor:
     track_id: int
     stamp_ns: int  # where the track started
     atlas: UVAtlas  # V' atlas vertices over V mesh vertices
+    vertices: torch.Tensor  # (V', 3) float32 atlas vertices at the anchor, metres (CPU)
     texture: np.ndarray  # (S, S, 3) uint8 RGB, row 0 at the top
     canonical: torch.Tensor  # (V, 3) decoded canonical positions, unit cube, engine device
+
+    @cached_property
+    def texture_png(self) -> bytes:
+        """Return the texture encoded as PNG (once per anchor)."""
+        from PIL import Image
+
+        out = BytesIO()
+        Image.fromarray(self.texture).save(out, format='PNG')
+        return out.getvalue()
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ def frames(track_id: int = 3, count: int = 3) -> list[TrackedMesh]:
     mesh = extract_mesh(evaluate_on_grid(lambda p: p.norm(dim=-1) - 0.5, 16))
     atlas = unwrap(mesh)
     texture = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
-    anchor = TrackAnchor(track_id, 5 * SECOND, atlas, texture, mesh.vertices)
     base = atlas.expand(mesh.vertices)
+    anchor = TrackAnchor(track_id, 5 * SECOND, atlas, base, texture, mesh.vertices)
     return [TrackedMesh(5 * SECOND + k * SECOND // 10, anchor,
                         base + torch.tensor([0.1 * k, 0.0, 0.0]), 0.0, k == 0)
             for k in range(count)]
