@@ -48,8 +48,8 @@ class NodeSettings:
 
     engine: EngineConfig = field(default_factory=EngineConfig)
     stream: StreamConfig = field(default_factory=StreamConfig)
-    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     ros: RosOptions = field(default_factory=RosOptions)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
 
 SECTIONS = (('engine', EngineConfig), ('stream', StreamConfig), ('tracking', TrackingConfig),
