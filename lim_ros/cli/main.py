@@ -2,7 +2,7 @@
 ``lim-ros``: demo, bag processing, data previews, training and benchmarks, without ROS.
 
 lim-ros demo [--out out/demo] [--family humanoid] [--size 128] [--storage sqlite3|mcap]
-lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S]
+lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S] [--tracks DIR]
 lim-ros data preview --family chain --seed 0 [--views 4] [--times 0 0.5 1] [--size 128]
 lim-ros bench render [--sizes 64 128] [--out out/bench/render.json]
 lim-ros bench node [--image-sizes 64 128 256] [--resolutions 32 64 128] [--device cpu]
@@ -47,9 +47,12 @@ def _bag(args: argparse.Namespace) -> None:
 
     params = load_parameters(args.params) if args.params else NodeSettings()
     rate = args.rate if args.rate is not None else params.stream.publish_rate
-    job = BagJob(args.input, args.output, rate, args.start, args.end, args.storage)
+    job = BagJob(args.input, args.output, rate, args.start, args.end, args.storage, args.tracks)
     summary = process_bag(job, params)
-    Console().print(summary.table(f'lim-ros bag {args.input} -> {args.output}'))
+    console = Console()
+    console.print(summary.table(f'lim-ros bag {args.input} -> {args.output}'))
+    for path in summary.track_exports:
+        console.print(f'track: {path} and {path.with_suffix("")}/*.obj')
 
 
 def _preview(args: argparse.Namespace) -> None:
@@ -175,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help='stop this many seconds after the bag start')
     bag.add_argument('--storage', choices=STORAGES, default='sqlite3',
                      help='storage of the output bag')
+    bag.add_argument('--tracks', type=Path, default=None,
+                     help='export every tracked-mesh track here: track_<id>.glb (animated) '
+                     'and track_<id>/*.obj + .mtl + .png per frame (needs tracking: true)')
     bag.set_defaults(func=_bag)
 
     data = commands.add_parser('data', help='synthetic world data').add_subparsers(

@@ -29,7 +29,10 @@ def demo(tmp_path_factory):
 
 def test_demo_writes_bags_meshes_previews_and_scores(demo, capsys):
     written = sorted(p.name for p in demo.iterdir())
-    assert written == ['input_bag', 'meshes', 'output_bag', 'preview.gif', 'preview.png']
+    assert written == ['input_bag', 'meshes', 'output_bag', 'preview.gif', 'preview.png',
+                       'tracks']
+    assert list((demo / 'tracks').glob('track_*.glb'))
+    assert list((demo / 'tracks').glob('track_*/track_*_0000.obj'))
     assert list((demo / 'output_bag').glob('*.mcap'))
     meshes = sorted(p.name for p in (demo / 'meshes').iterdir())
     assert 't00.250s_interpolated.ply' in meshes and 't00.500s_keyframe.obj' in meshes
