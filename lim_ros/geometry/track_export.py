@@ -33,9 +33,11 @@ def write_track_glb(path: Path, frames: list[TrackedMesh]) -> Path:
 
     :raises ShapeError: if ``frames`` is empty, mixes tracks, or its stamps do not increase.
     """
-    import pygltflib as gl
-
     _check_track(frames)
+    try:
+        import pygltflib as gl
+    except ImportError as e:
+        raise ImportError('GLB export needs the package pygltflib (pip install pygltflib)') from e
     anchor = frames[0].anchor
     base = frames[0].vertices.cpu().numpy().astype(np.float32)
     targets = [f.vertices.cpu().numpy().astype(np.float32) - base for f in frames[1:]]
