@@ -131,3 +131,9 @@ def test_train_lim_and_bench_interp_name_missing_inputs(tmp_path, capsys):
     assert main(['bench', 'interp', '--lim', str(tmp_path / 'missing.safetensors'),
                  '--out', str(tmp_path / 'interp.json')]) == 2
     assert 'missing.safetensors' in capsys.readouterr().err
+
+
+def test_bench_track_names_a_missing_checkpoint(tmp_path, capsys):
+    assert main(['bench', 'track', '--lrm', str(tmp_path / 'base.safetensors'),
+                 '--out', str(tmp_path / 'track.json')]) == 2
+    assert 'base.safetensors' in capsys.readouterr().err
