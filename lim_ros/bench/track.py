@@ -167,7 +167,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
     engine = ReconstructionEngine(EngineConfig(lrm_checkpoint=cfg.lrm_checkpoint,
                                                mesh_resolution=cfg.mesh_resolution))
     cameras = rig(4, engine.image_size)
-    camera = rig(4, 192, radius=1.5).select(slice(0, 1))
+    camera = rig(4, 192, radius=2.1).select(slice(0, 1))
     rows, curves = [], []
     for split, families in (('seen', SEEN_FAMILIES), ('held_out', HELD_OUT_FAMILIES)):
         results = []

@@ -138,9 +138,13 @@ def _bench_interp(args: argparse.Namespace) -> None:
 
 def _bench_track(args: argparse.Namespace) -> None:
     from lim_ros.bench.track import run, TrackBenchConfig
+    from lim_ros.engine.tracking import TrackingConfig
 
+    tracking = TrackingConfig(track_texture='checker', track_texture_size=256,
+                              track_reanchor_error=args.reanchor_error)
     run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), samples=args.samples,
-                         frames=args.frames, mesh_resolution=args.grid), args.out, args.figures)
+                         frames=args.frames, mesh_resolution=args.grid, tracking=tracking),
+        args.out, args.figures)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument('--samples', type=int, default=5, help='sequences per split')
     track.add_argument('--frames', type=int, default=10, help='tracked instants over 1 s')
     track.add_argument('--grid', type=int, default=48, help='marching-cubes grid per side')
+    track.add_argument('--reanchor-error', type=float, default=0.03,
+                       help='metres of mean residual that start a new track (a large value: '
+                       'never re-anchor)')
     track.add_argument('--out', type=Path, default=Path('out/bench/track.json'))
     track.add_argument('--figures', type=Path, default=None,
                        help='write renders of checker-textured tracks here')
