@@ -192,9 +192,6 @@ class LimNode(Node):
             reconstruction = self.engine.reconstruction(
                 stamp, settings.engine.num_points, settings.engine.mesh_resolution)
             self._outputs.publish(reconstruction, settings.stream.volume_frame)
-            if self._tracker is not None:
-                self._tracked.publish(self._tracker.tracked_mesh(stamp),
-                                      settings.stream.volume_frame)
         except StampError as e:  # now - lag is not (yet, or no longer) inside the buffer
             self.counters.add(skipped_outputs=1)
             self.get_logger().info(f'no output: {e}', throttle_duration_sec=10.0)
@@ -208,6 +205,18 @@ class LimNode(Node):
             return
         self._last_published = reconstruction.stamp_ns
         self.counters.add(outputs=1)
+        if self._tracker is not None:
+            self._publish_tracked(reconstruction.stamp_ns)
+
+    def _publish_tracked(self, stamp: int) -> None:
+        """Move the current track to ``stamp`` and publish it; count a failure."""
+        try:
+            self._tracked.publish(self._tracker.tracked_mesh(stamp),
+                                  self.settings.stream.volume_frame)
+        except LimError as e:
+            self._on_error('tracking', '~/tracked_mesh', e)
+        except Exception as e:
+            self._on_error('internal', '~/tracked_mesh', e)
 
     def _on_query(self, request: QueryReconstruction.Request,
                   response: QueryReconstruction.Response) -> QueryReconstruction.Response:
