@@ -13,8 +13,9 @@ the true surface keep their offset). Methods:
 - ``static``: vertices never move (what a tracker that learnt nothing gives);
 - ``nearest``: the baseline: per-frame marching-cubes meshes of the engine, each vertex moves
   to the nearest vertex of the next frame's mesh;
-- ``oracle_field``: the same tracker on the world's exact SDF and canonical field, from the
-  same anchor vertices: the tracker's own error, with a perfect canonical head.
+- ``oracle_field``: the same tracker (same search) on the world's exact SDF and canonical
+  field, from the same anchor vertices: the tracker's own error, with a perfect canonical
+  head.
 
 Scores per instant, in % of the diagonal of the true positions' bounding box: ``error``, the
 mean distance of tracked vertices to their true positions (`correspondence_error`), and
@@ -32,7 +33,7 @@ from lim_ros.cameras import Cameras, rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
 from lim_ros.geometry.raster import render_textured
-from lim_ros.geometry.tracking import nearest_neighbour_step, track_step
+from lim_ros.geometry.tracking import canonical_search, nearest_neighbour_step, track_step
 from lim_ros.metrics.correspondence import correspondence_error
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.dynamic_object import DynamicObject
@@ -142,8 +143,13 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         nearest = nearest_neighbour_step(nearest, surface)
         seconds['nearest'] += time.perf_counter() - begin
         begin = time.perf_counter()
-        oracle = track_step(lambda p, t=t: (obj.sdf(p, t), obj.canonical(p, t, 0.0)),
-                            oracle_target, oracle, unit_cfg).positions
+
+        def field(points: torch.Tensor, t: float = t) -> tuple[torch.Tensor, torch.Tensor]:
+            return obj.sdf(points, t), obj.canonical(points, t, 0.0)
+
+        if cfg.tracking.track_search == 'canonical':
+            oracle = canonical_search(field, oracle_target, surface)
+        oracle = track_step(field, oracle_target, oracle, unit_cfg).positions
         seconds['oracle_field'] += time.perf_counter() - begin
         for name, positions in (('static', source), ('nearest', nearest),
                                 ('oracle_field', oracle)):

@@ -141,7 +141,8 @@ def _bench_track(args: argparse.Namespace) -> None:
     from lim_ros.engine.tracking import TrackingConfig
 
     tracking = TrackingConfig(track_texture='checker', track_texture_size=256,
-                              track_reanchor_error=args.reanchor_error)
+                              track_reanchor_error=args.reanchor_error,
+                              track_search=args.search)
     run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), samples=args.samples,
                          frames=args.frames, mesh_resolution=args.grid, tracking=tracking),
         args.out, args.figures)
@@ -149,6 +150,8 @@ def _bench_track(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``lim-ros`` argument parser."""
+    from lim_ros.engine.tracking import SEARCHES
+
     parser = argparse.ArgumentParser(prog='lim-ros', description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest='command', required=True)
 
@@ -280,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument('--samples', type=int, default=5, help='sequences per split')
     track.add_argument('--frames', type=int, default=10, help='tracked instants over 1 s')
     track.add_argument('--grid', type=int, default=48, help='marching-cubes grid per side')
+    track.add_argument('--search', choices=SEARCHES, default='canonical',
+                       help='where vertices start before refinement (the track_search '
+                       'parameter)')
     track.add_argument('--reanchor-error', type=float, default=0.03,
                        help='metres of mean residual that start a new track (a large value: '
                        'never re-anchor)')

@@ -4,10 +4,12 @@ Tracked, UV-textured meshes over the engine: one mesh whose faces and texture st
 A track starts at the keyframe at or before the first stamp asked for: the engine's mesh there
 is unwrapped (xatlas), a texture is baked from the decoded albedo (or a 3D checker, for
 figures), and every vertex keeps its decoded canonical position. Later stamps move the
-vertices (`lim_ros.geometry.tracking.track_step`) in sub-steps of at most ``track_substep`` s
-from the last stamp; when the residual passes the re-anchoring limits, or a stamp goes back in
-time, a new track starts at that stamp, with a new id. Positions are in the volume frame
-(metres); the tracker works in the unit cube.
+vertices (`lim_ros.geometry.tracking`): from the engine's mesh vertex at the stamp with the
+nearest canonical position (``track_search: canonical``), or from the last stamp's positions in
+sub-steps of at most ``track_substep`` seconds (``local``), then refined; when the residual
+passes the re-anchoring limits, or a stamp goes back in time, a new track starts at that
+stamp, with a new id. Positions are in the volume frame (metres); the tracker works in the
+unit cube.
 """
 
 from dataclasses import dataclass, replace
@@ -17,6 +19,7 @@ from lim_ros.engine.engine import ReconstructionEngine
 from lim_ros.errors import ConfigError
 from lim_ros.geometry.texture_bake import bake_texture, checker
 from lim_ros.geometry.tracking import (
+    canonical_search,
     track_step,
     TrackAnchor,
     TrackedMesh,
@@ -27,6 +30,7 @@ from lim_ros.geometry.uv_atlas import unwrap
 import torch
 
 TEXTURES = ('albedo', 'checker')
+SEARCHES = ('canonical', 'local')
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,15 @@ class TrackingConfig:
     track_checker_cell: float = 0.1  # checker cube edge, metres
     track_substep: float = 0.1  # largest time step of one tracking update, seconds
     track_reanchor_error: float = 0.03  # metres: mean residual that starts a new track
+    track_search: str = 'canonical'  # 'canonical' (nearest canonical on the surface) or 'local'
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
         if not isinstance(self.tracking, bool):
             raise ConfigError(f'tracking: expected true or false, got {self.tracking!r}')
+        if self.track_search not in SEARCHES:
+            raise ConfigError(f'track_search: expected one of {SEARCHES}, '
+                              f'got {self.track_search!r}')
         if self.track_texture not in TEXTURES:
             raise ConfigError(f'track_texture: expected one of {TEXTURES}, '
                               f'got {self.track_texture!r}')
@@ -117,17 +125,28 @@ class MeshTracker:
         self._positions, self._stamp = unit, stamp
 
     def _advance(self, stamp: int) -> TrackStep | None:
-        """Move the vertices from the last stamp to ``stamp`` in sub-steps; None if no move."""
+        """
+        Move the vertices from the last stamp to ``stamp``; None if the stamp did not change.
+
+        'canonical' search starts every vertex at the engine's mesh vertex (at ``stamp``) with
+        the nearest canonical position; 'local' starts from the previous positions, in
+        sub-steps of at most ``track_substep``.
+        """
         if stamp == self._stamp:
             return None
-        substep_ns = int(self.config.track_substep * 1e9)
-        count = max(1, math.ceil((stamp - self._stamp) / substep_ns))
-        tracker = self.unit_tracker_config
-        step = None
-        for i in range(1, count + 1):
-            at = self._stamp + (stamp - self._stamp) * i // count
-            field = self.engine.correspondence_field(at)
-            step = track_step(field, self._anchor.canonical, self._positions, tracker)
-            self._positions = step.positions
-        self._stamp = stamp
+        tracker, canonical = self.unit_tracker_config, self._anchor.canonical
+        if self.config.track_search == 'canonical':
+            field = self.engine.correspondence_field(stamp)
+            surface = self.engine.volume.to_unit(self.engine.mesh(stamp).vertices)
+            start = canonical_search(field, canonical, surface.to(self.engine.device))
+            step = track_step(field, canonical, start, tracker)
+        else:
+            substep_ns = int(self.config.track_substep * 1e9)
+            count = max(1, math.ceil((stamp - self._stamp) / substep_ns))
+            for i in range(1, count + 1):
+                at = self._stamp + (stamp - self._stamp) * i // count
+                step = track_step(self.engine.correspondence_field(at), canonical,
+                                  self._positions, tracker)
+                self._positions = step.positions
+        self._positions, self._stamp = step.positions, stamp
         return step

@@ -9,9 +9,12 @@ c is found at time t where the field's canonical position equals c on its zero l
 
     ||canonical_t(x) - c||^2 + sdf_weight^2 * sdf_t(x)^2
 
-by damped Gauss-Newton (Levenberg-Marquardt) from the vertex's previous position, with the
-field's Jacobians from autograd (three backward passes for the canonical rows, one for the
-SDF). Steps are capped at ``max_step`` so a vertex never jumps across thin parts.
+by damped Gauss-Newton (Levenberg-Marquardt) from a start position, with the field's
+Jacobians from autograd (three backward passes for the canonical rows, one for the SDF).
+Steps are capped at ``max_step`` so a vertex never jumps across thin parts. The start is
+either the vertex's previous position (a local search: small time steps only) or, from
+`canonical_search`, the surface sample at t whose canonical position is nearest (a global
+search, as the paper's nearest neighbour on canonical coordinates, then refined).
 
 A `TrackedMesh` is one instant of a track: the anchor's UV atlas (faces, UVs, texture) with its
 vertices moved to that instant; `lim_ros.engine.tracking` makes them.
@@ -189,6 +192,27 @@ def track_step(field: CorrespondenceField, anchor_canonical: torch.Tensor,
     with torch.no_grad():
         sdf, canonical = _evaluate(field, x)
     return TrackStep(x, (canonical - anchor_canonical).norm(dim=-1), sdf.detach())
+
+
+def canonical_search(field: CorrespondenceField, anchor_canonical: torch.Tensor,
+                     surface: torch.Tensor) -> torch.Tensor:
+    """
+    Return, per anchor vertex, the point of ``surface`` (M, 3) with the nearest canonical.
+
+    ``surface`` holds samples of the surface at the field's instant (e.g. its marching-cubes
+    vertices); the result (N, 3) starts `track_step`.
+
+    :raises ShapeError: on inputs that are not non-empty finite (N, 3) tensors.
+    """
+    from scipy.spatial import cKDTree
+
+    _check_points('anchor_canonical', anchor_canonical)
+    _check_points('surface', surface)
+    with torch.no_grad():
+        canonical = _evaluate(field, surface)[1]
+    _, index = cKDTree(canonical.detach().cpu().double().numpy()).query(
+        anchor_canonical.detach().cpu().double().numpy())
+    return surface[torch.from_numpy(index).to(surface.device)]
 
 
 def nearest_neighbour_step(previous: torch.Tensor, surface: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,7 @@ import sys
 
 from lim_ros.engine.config import OUT_OF_RANGE_POLICIES
 from lim_ros.engine.interpolation import METHODS
-from lim_ros.engine.tracking import TEXTURES
+from lim_ros.engine.tracking import SEARCHES, TEXTURES
 from lim_ros.errors import ConfigError
 from lim_ros.stream.settings import (
     CAMERA_QOS,
@@ -99,6 +99,9 @@ SPECS: dict[str, tuple[str, dict]] = {
                       'outputs are tracked in several steps', _range(0.0, UNBOUNDED)),
     'track_reanchor_error': ('mean tracking residual (m) past which a new track starts',
                              _range(0.0, UNBOUNDED)),
+    'track_search': ('where a vertex starts before its Gauss-Newton refinement: canonical (the '
+                     'mesh vertex at the stamp with the nearest canonical position) or local '
+                     '(its previous position, in track_substep steps)', _one_of(SEARCHES)),
     # RosOptions
     'pose_source': ('where camera poses come from: parameters (camera_poses) or tf (the '
                     'camera_info frame_id in volume_frame at the image stamp; needs tf2_ros)',

@@ -51,6 +51,14 @@ def test_a_track_keeps_faces_uvs_and_texture_and_stays_on_the_surface(engine):
     assert torch.equal(first.anchor.vertices, mesh.vertices[first.anchor.atlas.source])
 
 
+def test_the_local_search_keeps_the_track_on_the_surface_too(engine):
+    tracker = MeshTracker(engine, replace(SMALL, track_search='local', track_substep=0.05))
+    first = tracker.tracked_mesh(T0)
+    tracked = tracker.tracked_mesh(T0 + SECOND // 5)  # four sub-steps
+    assert tracked.anchor is first.anchor and not tracked.new_track
+    assert chamfer(tracked.vertices, truth(0.2)).l1 < 0.12
+
+
 def test_stamps_going_back_or_a_residual_past_the_limit_start_a_new_track(engine):
     tracker = MeshTracker(engine, SMALL)
     tracker.tracked_mesh(T0 + SECOND // 2)
@@ -98,5 +106,7 @@ def test_bad_tracking_settings_are_refused_naming_them():
         TrackingConfig(track_texture_size=4)
     with pytest.raises(ConfigError, match='track_substep'):
         TrackingConfig(track_substep=0.0)
+    with pytest.raises(ConfigError, match='track_search'):
+        TrackingConfig(track_search='global')
     with pytest.raises(ConfigError, match='tracking'):
         TrackingConfig(tracking='yes')

@@ -4,7 +4,12 @@ import math
 
 from lim_ros.errors import ConfigError, ShapeError
 from lim_ros.geometry import evaluate_on_grid, extract_mesh
-from lim_ros.geometry.tracking import nearest_neighbour_step, track_step, TrackerConfig
+from lim_ros.geometry.tracking import (
+    canonical_search,
+    nearest_neighbour_step,
+    track_step,
+    TrackerConfig,
+)
 import pytest
 import torch
 
@@ -57,6 +62,19 @@ def test_a_translation_and_spin_together_are_followed(sphere_vertices):
     assert float(step.sdf.abs().max()) < 1e-4
 
 
+def test_a_large_spin_in_one_step_needs_the_canonical_search(sphere_vertices):
+    field, rotation, _ = spinning_sphere(1.5)  # 86 degrees at once
+    true = sphere_vertices @ rotation.T
+    cfg = TrackerConfig()
+    local = track_step(field, sphere_vertices, sphere_vertices, cfg)
+    assert float((local.positions - true).norm(dim=-1).mean()) > 0.05
+    surface = extract_mesh(evaluate_on_grid(lambda p: p.norm(dim=-1) - RADIUS, 24)).vertices
+    start = canonical_search(field, sphere_vertices, surface)
+    assert float((start - true).norm(dim=-1).max()) < 0.1  # within a grid cell or so
+    step = track_step(field, sphere_vertices, start, cfg)
+    assert float((step.positions - true).norm(dim=-1).max()) < 1e-3
+
+
 def test_a_lost_correspondence_asks_for_a_new_anchor(sphere_vertices):
     far = torch.full_like(sphere_vertices, 5.0)  # canonical positions no field point has
     field, _, _ = spinning_sphere(0.0)
@@ -87,6 +105,8 @@ def test_bad_input_is_refused_naming_it(sphere_vertices):
         track_step(lambda p: (p[:, 0], p[:, :2]), sphere_vertices, sphere_vertices, cfg)
     with pytest.raises(ShapeError, match='surface'):
         nearest_neighbour_step(sphere_vertices, torch.zeros(0, 3))
+    with pytest.raises(ShapeError, match='surface'):
+        canonical_search(field, sphere_vertices, torch.zeros(4, 2))
     with pytest.raises(ConfigError, match='iterations'):
         TrackerConfig(iterations=0)
     with pytest.raises(ConfigError, match='max_step'):
