@@ -33,7 +33,12 @@ from lim_ros.cameras import Cameras, rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
 from lim_ros.geometry.raster import render_textured
-from lim_ros.geometry.tracking import canonical_search, nearest_neighbour_step, track_step
+from lim_ros.geometry.tracking import (
+    best_step,
+    canonical_search,
+    nearest_neighbour_step,
+    track_step,
+)
 from lim_ros.metrics.correspondence import correspondence_error
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.dynamic_object import DynamicObject
@@ -148,8 +153,10 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
             return obj.sdf(points, t), obj.canonical(points, t, 0.0)
 
         if cfg.tracking.track_search == 'canonical':
-            oracle = canonical_search(field, oracle_target, surface)
-        oracle = track_step(field, oracle_target, oracle, unit_cfg).positions
+            found = canonical_search(field, oracle_target, surface)
+            oracle = best_step(field, oracle_target, [oracle, found], unit_cfg).positions
+        else:
+            oracle = track_step(field, oracle_target, oracle, unit_cfg).positions
         seconds['oracle_field'] += time.perf_counter() - begin
         for name, positions in (('static', source), ('nearest', nearest),
                                 ('oracle_field', oracle)):

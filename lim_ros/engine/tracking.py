@@ -5,11 +5,11 @@ A track starts at the keyframe at or before the first stamp asked for: the engin
 is unwrapped (xatlas), a texture is baked from the decoded albedo (or a 3D checker, for
 figures), and every vertex keeps its decoded canonical position. Later stamps move the
 vertices (`lim_ros.geometry.tracking`): from the engine's mesh vertex at the stamp with the
-nearest canonical position (``track_search: canonical``), or from the last stamp's positions in
-sub-steps of at most ``track_substep`` seconds (``local``), then refined; when the residual
-passes the re-anchoring limits, or a stamp goes back in time, a new track starts at that
-stamp, with a new id. Positions are in the volume frame (metres); the tracker works in the
-unit cube.
+nearest canonical position or from the last stamp's positions, whichever fits better
+(``track_search: canonical``), or from the last stamp's positions in sub-steps of at most
+``track_substep`` seconds (``local``), then refined; when the residual passes the
+re-anchoring limits, or a stamp goes back in time, a new track starts at that stamp, with a
+new id. Positions are in the volume frame (metres); the tracker works in the unit cube.
 """
 
 from dataclasses import dataclass, replace
@@ -19,6 +19,7 @@ from lim_ros.engine.engine import ReconstructionEngine
 from lim_ros.errors import ConfigError
 from lim_ros.geometry.texture_bake import bake_texture, checker
 from lim_ros.geometry.tracking import (
+    best_step,
     canonical_search,
     track_step,
     TrackAnchor,
@@ -82,10 +83,6 @@ class MeshTracker:
         self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
         self._stamp = -1
 
-    def reset(self) -> None:
-        """Forget the current track; the next stamp starts a new one."""
-        self._anchor, self._positions, self._stamp = None, None, -1
-
     def tracked_mesh(self, stamp_ns: int) -> TrackedMesh:
         """
         Return the tracked mesh at ``stamp_ns`` (resolved by the engine's out-of-range policy).
@@ -128,9 +125,10 @@ class MeshTracker:
         """
         Move the vertices from the last stamp to ``stamp``; None if the stamp did not change.
 
-        'canonical' search starts every vertex at the engine's mesh vertex (at ``stamp``) with
-        the nearest canonical position; 'local' starts from the previous positions, in
-        sub-steps of at most ``track_substep``.
+        'canonical' search refines two starts per vertex, its previous position and the
+        engine's mesh vertex (at ``stamp``) with the nearest canonical position, and keeps the
+        better; 'local' starts from the previous positions, in sub-steps of at most
+        ``track_substep``.
         """
         if stamp == self._stamp:
             return None
@@ -138,8 +136,8 @@ class MeshTracker:
         if self.config.track_search == 'canonical':
             field = self.engine.correspondence_field(stamp)
             surface = self.engine.volume.to_unit(self.engine.mesh(stamp).vertices)
-            start = canonical_search(field, canonical, surface.to(self.engine.device))
-            step = track_step(field, canonical, start, tracker)
+            found = canonical_search(field, canonical, surface.to(self.engine.device))
+            step = best_step(field, canonical, [self._positions, found], tracker)
         else:
             substep_ns = int(self.config.track_substep * 1e9)
             count = max(1, math.ceil((stamp - self._stamp) / substep_ns))

@@ -12,9 +12,10 @@ c is found at time t where the field's canonical position equals c on its zero l
 by damped Gauss-Newton (Levenberg-Marquardt) from a start position, with the field's
 Jacobians from autograd (three backward passes for the canonical rows, one for the SDF).
 Steps are capped at ``max_step`` so a vertex never jumps across thin parts. The start is
-either the vertex's previous position (a local search: small time steps only) or, from
-`canonical_search`, the surface sample at t whose canonical position is nearest (a global
-search, as the paper's nearest neighbour on canonical coordinates, then refined).
+the vertex's previous position (a local search: small time steps only), or the surface sample
+at t whose canonical position is nearest (`canonical_search`: a global search, as the paper's
+nearest neighbour on canonical coordinates); `best_step` refines several starts and keeps,
+per vertex, the one with the lowest residual.
 
 A `TrackedMesh` is one instant of a track: the anchor's UV atlas (faces, UVs, texture) with its
 vertices moved to that instant; `lim_ros.engine.tracking` makes them.
@@ -192,6 +193,20 @@ def track_step(field: CorrespondenceField, anchor_canonical: torch.Tensor,
     with torch.no_grad():
         sdf, canonical = _evaluate(field, x)
     return TrackStep(x, (canonical - anchor_canonical).norm(dim=-1), sdf.detach())
+
+
+def best_step(field: CorrespondenceField, anchor_canonical: torch.Tensor,
+              starts: list[torch.Tensor], config: TrackerConfig) -> TrackStep:
+    """Run `track_step` from each of ``starts`` (each (N, 3)); keep each vertex's best result."""
+    steps = [track_step(field, anchor_canonical, start, config) for start in starts]
+    total = torch.stack([torch.sqrt(s.residual ** 2 + s.sdf ** 2) for s in steps])  # (S, N)
+    best = total.argmin(dim=0)
+    pick = torch.arange(best.shape[0], device=best.device)
+
+    def gather(name: str) -> torch.Tensor:
+        return torch.stack([getattr(s, name) for s in steps])[best, pick]
+
+    return TrackStep(gather('positions'), gather('residual'), gather('sdf'))
 
 
 def canonical_search(field: CorrespondenceField, anchor_canonical: torch.Tensor,
