@@ -2,11 +2,12 @@
 ``lim-ros bench track``: tracked meshes against the world's exact correspondence.
 
 Every sequence is one object of the synthetic world seen by the 4-view rig, with keyframes
-every ``keyframe_gap`` seconds over ``duration`` seconds; the engine (``--lrm``, linear
-interpolation) answers at ``frames`` + 1 instants. A track is anchored at t = 0 on the engine's
-mesh; the ground truth of an anchor vertex v at t is the world's position at t of the material
-at v (`DynamicObject.canonical(v, t_anchor, t)`: the nearest part's material, so vertices off
-the true surface keep their offset). Methods:
+every ``keyframe_gap`` seconds over ``duration`` seconds; the engine (``--lrm``; linear
+interpolation, or ``--interpolation lim`` with ``--lim``) answers at ``frames`` + 1
+instants. A track is anchored at t = 0 on the engine's mesh; the ground truth of an anchor
+vertex v at t is the world's position at t of the material at v
+(`DynamicObject.canonical(v, t_anchor, t)`: the nearest part's material, so vertices off the
+true surface keep their offset). Methods:
 
 - ``canonical``: `MeshTracker`, vertices follow the decoder's canonical coordinates
   (re-anchoring as configured; after a re-anchor the new anchor's vertices are scored);
@@ -57,6 +58,8 @@ class TrackBenchConfig:
     """The fixed sequences of ``bench track`` and the engine that reconstructs them."""
 
     lrm_checkpoint: str = 'models/lrm_tiny.safetensors'
+    interpolation: str = 'linear'  # the engine's interpolation between keyframes
+    lim_checkpoint: str = ''  # for interpolation 'lim'; '' = the shipped LIM
     samples: int = 5  # sequences per split
     seed: int = 60_000
     duration: float = 1.0  # seconds of motion tracked
@@ -179,8 +182,9 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
     With ``figures``, also write ``<split>.png`` there (the first sequence of each split: rows
     ``canonical`` and ``oracle_field`` tracks, columns the tracked instants, checker texture).
     """
-    engine = ReconstructionEngine(EngineConfig(lrm_checkpoint=cfg.lrm_checkpoint,
-                                               mesh_resolution=cfg.mesh_resolution))
+    engine = ReconstructionEngine(EngineConfig(
+        lrm_checkpoint=cfg.lrm_checkpoint, interpolation=cfg.interpolation,
+        lim_checkpoint=cfg.lim_checkpoint, mesh_resolution=cfg.mesh_resolution))
     cameras = rig(4, engine.image_size)
     camera = rig(4, 192, radius=2.1).select(slice(0, 1))
     rows, curves = [], []
@@ -209,6 +213,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
             })
     report(f'bench track: {cfg.samples} sequences per split, {cfg.duration} s, '
            f'{cfg.frames} frames, keyframes every {cfg.keyframe_gap} s, '
-           f'% of the bounding-box diagonal ({Path(cfg.lrm_checkpoint).name})', rows, out)
+           f'% of the bounding-box diagonal ({Path(cfg.lrm_checkpoint).name}, '
+           f'{cfg.interpolation})', rows, out)
     out.with_name(out.stem + '_curves.json').write_text(json.dumps(curves, indent=2) + '\n')
     return rows

@@ -6,7 +6,7 @@ lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S] 
 lim-ros data preview --family chain --seed 0 [--views 4] [--times 0 0.5 1] [--size 128]
 lim-ros bench render [--sizes 64 128] [--out out/bench/render.json]
 lim-ros bench node [--image-sizes 64 128 256] [--resolutions 32 64 128] [--device cpu]
-lim-ros bench track [--lrm models/lrm_tiny.safetensors] [--samples 5] [--figures DIR]
+lim-ros bench track [--lrm PATH] [--interpolation linear|lim] [--lim PATH] [--figures DIR]
 """
 
 import argparse
@@ -143,13 +143,15 @@ def _bench_track(args: argparse.Namespace) -> None:
     tracking = TrackingConfig(track_texture='checker', track_texture_size=256,
                               track_reanchor_error=args.reanchor_error,
                               track_search=args.search)
-    run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), samples=args.samples,
+    run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), interpolation=args.interpolation,
+                         lim_checkpoint=str(args.lim or ''), samples=args.samples,
                          frames=args.frames, mesh_resolution=args.grid, tracking=tracking),
         args.out, args.figures)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``lim-ros`` argument parser."""
+    from lim_ros.engine.interpolation import METHODS
     from lim_ros.engine.tracking import SEARCHES
 
     parser = argparse.ArgumentParser(prog='lim-ros', description=__doc__.splitlines()[0])
@@ -280,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     track = bench.add_parser('track', help='tracked meshes: vertex error and texture drift '
                              'against exact correspondence, vs a nearest-neighbour baseline')
     track.add_argument('--lrm', type=Path, default=Path('models/lrm_tiny.safetensors'))
+    track.add_argument('--interpolation', choices=METHODS, default='linear',
+                       help='between keyframes (lim: a LIM whose canonical head was trained '
+                       'across time can carry the motion)')
+    track.add_argument('--lim', type=Path, default=None,
+                       help='LIM checkpoint for --interpolation lim (default: the shipped one)')
     track.add_argument('--samples', type=int, default=5, help='sequences per split')
     track.add_argument('--frames', type=int, default=10, help='tracked instants over 1 s')
     track.add_argument('--grid', type=int, default=48, help='marching-cubes grid per side')
@@ -287,8 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help='where vertices start before refinement (the track_search '
                        'parameter)')
     track.add_argument('--reanchor-error', type=float, default=0.03,
-                       help='metres of mean residual that start a new track (a large value: '
-                       'never re-anchor)')
+                       help='metres of mean residual that start a new track (lost vertices '
+                       'start one too)')
     track.add_argument('--out', type=Path, default=Path('out/bench/track.json'))
     track.add_argument('--figures', type=Path, default=None,
                        help='write renders of checker-textured tracks here')
