@@ -268,9 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
                               'flow, LIM, oracle) by split and motion size')
     interp.add_argument('--lrm', type=Path, default=Path('models/lrm_tiny.safetensors'))
     interp.add_argument('--lim', type=Path, default=Path('models/lim_tiny.safetensors'))
-    interp.add_argument('--ablation', type=Path,
-                        default=Path('models/lim_tiny_no_causal.safetensors'),
-                        help='LIM trained without the causal consistency loss')
+    interp.add_argument('--ablation', type=Path, default=None,
+                        help='also a LIM trained without the causal consistency loss')
     interp.add_argument('--samples', type=int, default=6, help='sequences per group')
     interp.add_argument('--grid', type=int, default=48, help='grid resolution for IoU/mesh')
     interp.add_argument('--surface-points', type=int, default=5000)
