@@ -57,7 +57,7 @@ METHODS = ('canonical', 'static', 'nearest', 'oracle_field')
 class TrackBenchConfig:
     """The fixed sequences of ``bench track`` and the engine that reconstructs them."""
 
-    lrm_checkpoint: str = 'models/lrm_tiny.safetensors'
+    lrm_checkpoint: str = 'models/lrm_base.safetensors'
     interpolation: str = 'linear'  # the engine's interpolation between keyframes
     lim_checkpoint: str = ''  # for interpolation 'lim'; '' = the shipped LIM
     samples: int = 5  # sequences per split

@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = commands.add_parser('eval', help='evaluate a model').add_subparsers(
         dest='eval_command', required=True)
     lrm_eval = evaluation.add_parser('lrm', help='LRM vs visual hull on seen / held-out objects')
-    lrm_eval.add_argument('--checkpoint', type=Path, default=Path('models/lrm_tiny.safetensors'))
+    lrm_eval.add_argument('--checkpoint', type=Path, default=Path('models/lrm_base.safetensors'))
     lrm_eval.add_argument('--samples', type=int, default=16, help='objects per split')
     lrm_eval.add_argument('--views', type=int, default=4, help='input views per object')
     lrm_eval.add_argument('--grid', type=int, default=64, help='grid resolution for IoU/mesh')
@@ -266,8 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     node.set_defaults(func=_bench_node)
     interp = bench.add_parser('interp', help='interpolation methods (nearest, linear, optical '
                               'flow, LIM, oracle) by split and motion size')
-    interp.add_argument('--lrm', type=Path, default=Path('models/lrm_tiny.safetensors'))
-    interp.add_argument('--lim', type=Path, default=Path('models/lim_tiny.safetensors'))
+    interp.add_argument('--lrm', type=Path, default=Path('models/lrm_base.safetensors'))
+    interp.add_argument('--lim', type=Path, default=Path('models/lim_base.safetensors'))
     interp.add_argument('--ablation', type=Path, default=None,
                         help='also a LIM trained without the causal consistency loss')
     interp.add_argument('--samples', type=int, default=6, help='sequences per group')
@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     interp.set_defaults(func=_bench_interp)
     track = bench.add_parser('track', help='tracked meshes: vertex error and texture drift '
                              'against exact correspondence, vs a nearest-neighbour baseline')
-    track.add_argument('--lrm', type=Path, default=Path('models/lrm_tiny.safetensors'))
+    track.add_argument('--lrm', type=Path, default=Path('models/lrm_base.safetensors'))
     track.add_argument('--interpolation', choices=METHODS, default='linear',
                        help='between keyframes (lim: a LIM whose canonical head was trained '
                        'across time can carry the motion)')

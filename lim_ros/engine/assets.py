@@ -10,8 +10,8 @@ import sys
 
 from lim_ros.errors import CheckpointError
 
-DEFAULT_LRM = 'lrm_tiny.safetensors'
-DEFAULT_LIM = 'lim_tiny.safetensors'
+DEFAULT_LRM = 'lrm_base.safetensors'
+DEFAULT_LIM = 'lim_base.safetensors'
 
 
 def shipped_model(name: str) -> Path:

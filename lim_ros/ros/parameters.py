@@ -54,11 +54,11 @@ def _one_of(values) -> dict:
 SPECS: dict[str, tuple[str, dict]] = {
     # EngineConfig
     'lrm_checkpoint': ('LRM checkpoint file (.safetensors); empty: the shipped '
-                       'models/lrm_tiny.safetensors', {}),
+                       'models/lrm_base.safetensors', {}),
     'interpolation': ('how triplanes are interpolated between keyframes: lim (the Large '
                       'Interpolator Model), linear or nearest', _one_of(METHODS)),
     'lim_checkpoint': ('LIM checkpoint file (.safetensors), used by interpolation lim; empty: '
-                       'the shipped models/lim_tiny.safetensors', {}),
+                       'the shipped models/lim_base.safetensors', {}),
     'device': ('torch device of the models and the keyframe buffer: cpu, cuda or cuda:N', {}),
     'max_keyframes': ('most keyframes the rolling buffer holds; the oldest go first',
                       _int_range(2)),
