@@ -67,7 +67,8 @@ def _cache(args: argparse.Namespace) -> None:
     families = HELD_OUT_FAMILIES if args.split == 'held-out' else SEEN_FAMILIES
     config = DataConfig(families=families, num_samples=args.samples, seed=args.seed,
                         num_views=args.views, image_size=args.size, num_times=args.times,
-                        gap_range=tuple(args.gap_range))
+                        gap_range=tuple(args.gap_range), cameras=args.cameras,
+                        orbit_offsets=tuple(args.orbit_offsets))
     paths = write_cache(config, args.out, shard_size=args.shard_size, num_workers=args.workers)
     print(f'wrote {len(paths)} shards to {args.out}')
 
@@ -86,6 +87,14 @@ def _train_lim(args: argparse.Namespace) -> None:
 
     summary = train(load_yaml(args.config, LIMTrainConfig), resume=not args.restart)
     print(f"best validation IoU {summary['best']}")
+
+
+def _train_mvdiff(args: argparse.Namespace) -> None:
+    from lim_ros.config_io import load_yaml
+    from lim_ros.training.train_mvdiff import MVDiffTrainConfig, train
+
+    summary = train(load_yaml(args.config, MVDiffTrainConfig), resume=not args.restart)
+    print(f"best validation PSNR {summary['best']}")
 
 
 def _train_summary(args: argparse.Namespace) -> None:
@@ -190,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument('--times', type=int, default=1, help='instants per sample')
     cache.add_argument('--gap-range', type=float, nargs=2, default=[0.1, 0.6],
                        metavar=('LOW', 'HIGH'), help='seconds from the first to the last instant')
+    cache.add_argument('--cameras', choices=('random', 'rig', 'orbit'), default='random',
+                       help="'orbit': view 0 random, the others it turned by --orbit-offsets "
+                       'about the vertical axis (multi-view diffusion data; --views 1 + '
+                       'len(offsets))')
+    cache.add_argument('--orbit-offsets', type=float, nargs='+', default=[90.0, 180.0, 270.0],
+                       metavar='DEG', help='azimuth offsets of the orbit views, degrees')
     cache.add_argument('--shard-size', type=int, default=50)
     cache.add_argument('--workers', type=int, default=2)
     cache.set_defaults(func=_cache)
@@ -205,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     lim.add_argument('--config', type=Path, default=Path('config/train/lim_tiny.yaml'))
     lim.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
     lim.set_defaults(func=_train_lim)
+    mvdiff = training.add_parser('mvdiff', help='train the multi-view diffusion model on an '
+                                 'orbit-camera cache (resumes from last)')
+    mvdiff.add_argument('--config', type=Path, default=Path('config/train/mvdiff_tiny.yaml'))
+    mvdiff.add_argument('--restart', action='store_true',
+                        help='ignore an existing last checkpoint')
+    mvdiff.set_defaults(func=_train_mvdiff)
     summary = training.add_parser('summary', help="a run's log as a Markdown table")
     summary.add_argument('run', type=Path, help='the run directory (holding log.jsonl)')
     summary.add_argument('--every', type=int, default=500)
