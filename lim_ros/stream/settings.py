@@ -49,6 +49,12 @@ class NodeSettings:
     stream: StreamConfig = field(default_factory=StreamConfig)
     ros: RosOptions = field(default_factory=RosOptions)
 
+    def __post_init__(self) -> None:
+        """Check the settings that span sections: monocular input has one camera."""
+        if self.engine.input_mode == 'monocular' and len(self.stream.cameras) != 1:
+            raise ConfigError(f'input_mode: monocular takes exactly one camera, got cameras '
+                              f'{list(self.stream.cameras)}')
+
 
 SECTIONS = (('engine', EngineConfig), ('stream', StreamConfig), ('ros', RosOptions))
 
