@@ -7,9 +7,9 @@ Start lim_node with its parameters file, and optionally RViz.
 
 ``config`` defaults to the installed config/lim.yaml. ``cameras``, ``device`` and
 ``input_mode``, when given, override that file's values; left empty, the file decides
-(``input_mode:=monocular`` needs one camera: ``cameras:="[cam0]"``). Camera topics are relative to the
-node's namespace (``<camera>/image_raw``, ``<camera>/camera_info``): remap them or set
-``cameras`` to match your drivers.
+(``input_mode:=monocular`` needs one camera, e.g. ``cameras:="[cam0]"``). Camera topics are
+relative to the node's namespace (``<camera>/image_raw``, ``<camera>/camera_info``): remap
+them or set ``cameras`` to match your drivers.
 """
 
 import os
