@@ -34,6 +34,7 @@ class EngineConfig:
     generator_checkpoint: str = ''  # '' → the shipped models/mvdiff_tiny.safetensors
     generator_steps: int = 0  # denoising steps of the generator; 0: its default
     generator_seed: int = 0  # seed of the generator's initial noise, the same for every frame
+    generator_trust_code: bool = False  # let a pipeline folder run its own pipeline.py
     max_keyframes: int = 16
     max_buffer_mb: float = 256.0  # bound on the buffer's tensors, MiB
     out_of_range: str = 'reject'  # queries outside the buffer: 'reject' (error) or 'clamp'

@@ -91,7 +91,8 @@ class ReconstructionEngine:
             if generator is None:
                 generator = load_generator(
                     config.generator_checkpoint or shipped_model(DEFAULT_GENERATOR),
-                    self.device, config.generator_steps, config.generator_seed)
+                    self.device, config.generator_steps, config.generator_seed,
+                    config.generator_trust_code)
             self.generator = generator
         self.volume = Volume(tuple(config.volume_center), config.volume_size)
         self.interpolate = interpolator(config.interpolation, lim)

@@ -28,12 +28,16 @@ import torch.nn.functional as F
 LAYOUT_FILE = 'lim_views.json'
 
 
-def load_local_pipeline(path: str | Path, device: torch.device | str = 'cpu'):
+def load_local_pipeline(path: str | Path, device: torch.device | str = 'cpu',
+                        trust_code: bool = False) -> tuple[object, ViewLayout]:
     """
-    Load the diffusers pipeline saved in directory ``path``, local files only.
+    Load the diffusers pipeline saved in directory ``path`` (local files only) and its layout.
+
+    A Zero123++-style folder runs its own ``<module>.py``: only with ``trust_code``.
 
     :raises CheckpointError: for a missing directory, a missing or unreadable
-        model_index.json, a component folder it names that is missing, or a load failure.
+        model_index.json, a component folder it names that is missing, an unsupported class,
+        custom code without ``trust_code``, a missing or bad layout file, or a load failure.
     """
     from diffusers import DiffusionPipeline
     from lim_ros.monocular.pipeline import MultiViewPipeline
@@ -51,31 +55,32 @@ def load_local_pipeline(path: str | Path, device: torch.device | str = 'cpu'):
     if missing:
         raise CheckpointError(f'{folder}: model_index.json names components without a folder: '
                               f'{", ".join(missing)}')
-    kwargs = {'local_files_only': True}
     if class_name == MultiViewPipeline.__name__:
-        pipeline_class = MultiViewPipeline
+        pipeline_class, layout = MultiViewPipeline, None
     elif isinstance(class_name, list) and (folder / f'{class_name[0]}.py').is_file():
-        pipeline_class = DiffusionPipeline
-        kwargs['custom_pipeline'] = str(folder / f'{class_name[0]}.py')
+        if not trust_code:
+            raise CheckpointError(f'{folder}: the pipeline class comes from {class_name[0]}.py '
+                                  'in the folder, which would run; allow it with trust_code '
+                                  '(the generator_trust_code parameter) if you trust it')
+        pipeline_class, layout = DiffusionPipeline, _layout_file(folder)
     else:
         raise CheckpointError(f'{folder}: unsupported pipeline class {class_name!r}: expected '
                               f"{MultiViewPipeline.__name__!r} or ['<module>', '<Class>'] with "
                               f'<module>.py in the folder (Zero123++ style)')
     try:
-        pipe = pipeline_class.from_pretrained(str(folder), **kwargs)
+        pipe = pipeline_class.from_pretrained(str(folder), local_files_only=True,
+                                              trust_remote_code=trust_code)
     except (OSError, ValueError, TypeError, AttributeError, ImportError) as e:
         raise CheckpointError(f'{folder}: loading the diffusers pipeline failed: {e}') from e
-    return pipe.to(device)
+    return pipe.to(device), layout or own_layout(pipe)
 
 
-def pipeline_layout(pipe, folder: Path | None) -> ViewLayout:
-    """Return the `ViewLayout` of ``pipe``: its own config (ours) or ``folder``'s layout file."""
-    from lim_ros.monocular.pipeline import MultiViewPipeline
+def own_layout(pipe) -> ViewLayout:
+    """Return the `ViewLayout` of our `MultiViewPipeline` ``pipe`` (from its config)."""
+    return ViewLayout(tuple(pipe.config.offsets_deg), elevation_argument='elevation_deg')
 
-    if isinstance(pipe, MultiViewPipeline):
-        return ViewLayout(tuple(pipe.config.offsets_deg), elevation_argument='elevation_deg')
-    if folder is None:
-        raise CheckpointError(f'{type(pipe).__name__}: no view layout known for this pipeline')
+
+def _layout_file(folder: Path) -> ViewLayout:
     data = _json_file(folder / LAYOUT_FILE, f'a pipeline that is not ours needs {LAYOUT_FILE} '
                       "with its views' offsets_deg, elevations_deg, rows, cols and fov_deg")
     try:
@@ -120,21 +125,21 @@ class PipelineGenerator:
 
 
 def load_generator(path: str | Path, device: torch.device | str = 'cpu', steps: int = 0,
-                   seed: int = 0) -> PipelineGenerator:
+                   seed: int = 0, trust_code: bool = False) -> PipelineGenerator:
     """
     Load the generator at ``path``: our ``.safetensors`` checkpoint or a pipeline folder.
 
     ``steps`` 0 leaves the number of denoising steps to the pipeline (ours: the
-    checkpoint's ``sample_steps``).
+    checkpoint's ``sample_steps``); ``trust_code`` as in `load_local_pipeline`.
     """
     from lim_ros.monocular.pipeline import MultiViewPipeline
 
     path = Path(path)
     if path.suffix == '.safetensors':
         pipe = MultiViewPipeline.from_checkpoint(path).to(device)
-        return PipelineGenerator(pipe, pipeline_layout(pipe, None), steps, seed)
-    pipe = load_local_pipeline(path, device)
-    return PipelineGenerator(pipe, pipeline_layout(pipe, path), steps, seed)
+        return PipelineGenerator(pipe, own_layout(pipe), steps, seed)
+    pipe, layout = load_local_pipeline(path, device, trust_code)
+    return PipelineGenerator(pipe, layout, steps, seed)
 
 
 def _json_file(path: Path, why: str) -> dict:

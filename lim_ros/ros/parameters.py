@@ -71,6 +71,8 @@ SPECS: dict[str, tuple[str, dict]] = {
     'generator_steps': ("the generator's denoising steps; 0: its default", _int_range(0)),
     'generator_seed': ("seed of the generator's initial noise, the same for every frame",
                        _int_range(0)),
+    'generator_trust_code': ('let a Zero123++-style generator folder run the pipeline code it '
+                             'holds (its <module>.py); off: such folders are refused', {}),
     'max_keyframes': ('most keyframes the rolling buffer holds; the oldest go first',
                       _int_range(2)),
     'max_buffer_mb': ("bound on the keyframe buffer's tensors, MiB", _range(0.0, UNBOUNDED)),
