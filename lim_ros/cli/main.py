@@ -2,10 +2,12 @@
 ``lim-ros``: demo, bag processing, data previews, training and benchmarks, without ROS.
 
 lim-ros demo [--out out/demo] [--family humanoid] [--size 128] [--storage sqlite3|mcap]
+             [--monocular [--monocular-views generated|direct]]
 lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S]
 lim-ros data preview --family chain --seed 0 [--views 4] [--times 0 0.5 1] [--size 128]
 lim-ros bench render [--sizes 64 128] [--out out/bench/render.json]
 lim-ros bench node [--image-sizes 64 128 256] [--resolutions 32 64 128] [--device cpu]
+lim-ros bench monocular [--lrm L] [--generator G] [--samples 4] [--device cpu]
 """
 
 import argparse
@@ -22,13 +24,15 @@ def _demo(args: argparse.Namespace) -> None:
     import time
 
     from lim_ros.bag.scene import SceneConfig
-    from lim_ros.demo import DemoConfig, run_demo
+    from lim_ros.demo import DemoConfig, monocular_settings, run_demo
     from rich.console import Console
 
     start = time.perf_counter()
     console = Console()
     scene = SceneConfig(args.family, args.seed, args.duration, args.camera_rate, args.size)
-    result = run_demo(DemoConfig(args.out, scene, args.rate, args.storage), console=console)
+    params = monocular_settings(args.monocular_views) if args.monocular else None
+    result = run_demo(DemoConfig(args.out, scene, args.rate, args.storage), params,
+                      console=console)
     for what, paths in result.paths.items():
         if len(paths) > 2:
             names = ', '.join(p.name for p in paths)
@@ -141,6 +145,19 @@ def _bench_interp(args: argparse.Namespace) -> None:
     run(load_lrm(args.lrm, args.device), lims, cfg, args.out, args.figures)
 
 
+def _bench_monocular(args: argparse.Namespace) -> None:
+    from lim_ros.bench.monocular import MonocularBenchConfig, run
+    from lim_ros.eval.lrm_eval import LRMEvalConfig
+    from lim_ros.models.lrm import load_lrm
+    from lim_ros.monocular import load_generator
+
+    generator = load_generator(args.generator, args.device, args.steps, args.seed,
+                               args.trust_code)
+    score = LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
+    run(load_lrm(args.lrm, args.device), generator,
+        MonocularBenchConfig(samples=args.samples, score=score), args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``lim-ros`` argument parser."""
     parser = argparse.ArgumentParser(prog='lim-ros', description=__doc__.splitlines()[0])
@@ -158,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument('--rate', type=float, default=10.0, help='outputs per second')
     demo.add_argument('--size', type=int, default=128, help='camera image side, pixels')
     demo.add_argument('--storage', choices=STORAGES, default='sqlite3')
+    demo.add_argument('--monocular', action='store_true',
+                      help="one camera (the rig's first): input_mode monocular")
+    demo.add_argument('--monocular-views', choices=('generated', 'direct'), default='generated',
+                      help='with --monocular: the LRM on the view and generated views, or on '
+                      'the single view')
     demo.set_defaults(func=_demo)
 
     bag = commands.add_parser(
@@ -277,6 +299,25 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument('--figures', type=Path, default=None,
                         help='write large-motion comparisons at alpha 0.5 here')
     interp.set_defaults(func=_bench_interp)
+    monocular = bench.add_parser('monocular', help='one camera (direct, or with generated '
+                                 'views) vs four: reconstruction, interpolation, seconds per '
+                                 "keyframe, and the generator's image quality")
+    monocular.add_argument('--lrm', type=Path, default=Path('models/lrm_tiny.safetensors'))
+    monocular.add_argument('--generator', type=Path,
+                           default=Path('models/mvdiff_tiny.safetensors'),
+                           help='our .safetensors checkpoint or a local diffusers pipeline '
+                           'folder')
+    monocular.add_argument('--steps', type=int, default=0,
+                           help="the generator's denoising steps (0: its default)")
+    monocular.add_argument('--seed', type=int, default=0, help='seed of the initial noise')
+    monocular.add_argument('--trust-code', action='store_true',
+                           help='let a generator folder run its own pipeline module')
+    monocular.add_argument('--samples', type=int, default=4, help='sequences per split')
+    monocular.add_argument('--grid', type=int, default=48, help='grid resolution for IoU/mesh')
+    monocular.add_argument('--surface-points', type=int, default=5000)
+    monocular.add_argument('--device', default='cpu')
+    monocular.add_argument('--out', type=Path, default=Path('out/bench/monocular.json'))
+    monocular.set_defaults(func=_bench_monocular)
     return parser
 
 
