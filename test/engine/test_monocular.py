@@ -36,8 +36,8 @@ def test_one_camera_gives_geometry_near_the_truth(views):
         engine.add_keyframe(int(t * SECOND), *_one_camera(t))
     cloud = engine.points(SECOND // 4)
     assert cloud.points.shape == (2000, 3)
-    # one view of a 64 px image: coarser than the 4-view rig's 0.12 (test_engine), not lost
-    assert chamfer(cloud.points, _truth(0.25)).l1 < 0.3
+    # measured: 0.09 direct, 0.11 generated, 0.08 with the whole 4-view rig
+    assert chamfer(cloud.points, _truth(0.25)).l1 < 0.16
 
 
 def test_monocular_input_refuses_several_views():

@@ -28,7 +28,7 @@ from visualization_msgs.msg import Marker
 pytestmark = pytest.mark.ros
 
 CHAMFER_BOUND = 0.12  # m; the shipped LRM gives about 0.05-0.07 on these views
-MONOCULAR_CHAMFER_BOUND = 0.3  # m; one 64 px view: coarser, but the object is found
+MONOCULAR_CHAMFER_BOUND = 0.16  # m; one 64 px view (engine test: 0.09 direct, 0.11 generated)
 ROUNDS = 60  # sets in the flood
 
 
@@ -196,8 +196,10 @@ def test_a_flood_of_images_is_dropped_and_the_buffer_stays_bounded(lim_harness):
 @pytest.mark.parametrize('views', ['direct', 'generated'])
 def test_monocular_input_from_one_camera_publishes_points_and_a_mesh(lim_harness, views):
     pose = parameters.defaults()['camera_poses'][:7]  # cam0 of the default rig
+    # generated keyframes take longer (denoising): fewer steps, outputs further behind
     h = lim_harness(cameras=['cam0'], camera_poses=pose, input_mode='monocular',
-                    monocular_views=views)
+                    monocular_views=views, generator_steps=5, publish_lag=1.0,
+                    max_keyframes=16)
     assert (h.node.engine.generator is not None) == (views == 'generated')
     h.feed_until(lambda: h.clouds and h.meshes, 'points and mesh from one camera')
     cloud = torch.from_numpy(h.clouds[-1].points)
