@@ -51,7 +51,7 @@ class ViewLayout:
 
     @property
     def columns(self) -> int:
-        """Return the number of grid columns (K when ``cols`` is 0)."""
+        """Return how many views a grid row holds (K when ``cols`` is 0)."""
         return self.cols or len(self.offsets_deg)
 
 

@@ -120,8 +120,8 @@ def denoising_loss(model: MultiViewDiffusion, scheduler, inputs: torch.Tensor,
     t = torch.randint(model.config.train_timesteps, (b,), generator=g).to(x0.device)
     # the noise is drawn on the device (a CPU draw of B·K·3·H·W values would slow GPU steps),
     # from a seed taken from ``g``, so runs stay reproducible and resumable
-    device_g = torch.Generator(x0.device).manual_seed(int(torch.randint(2**62, (1,),
-                                                                          generator=g)))
+    seed = int(torch.randint(2**62, (1,), generator=g))
+    device_g = torch.Generator(x0.device).manual_seed(seed)
     noise = torch.randn(x0.shape, generator=device_g, device=x0.device)
     noisy = scheduler.add_noise(x0, noise, t)
     if model.config.prediction_type == 'v_prediction':
