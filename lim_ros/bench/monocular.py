@@ -29,9 +29,11 @@ from pathlib import Path
 import statistics
 import time
 
+import imageio.v3 as iio
 from lim_ros.bench.report import report
 from lim_ros.cameras import Cameras, orbit
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
+from lim_ros.data.preview import grid
 from lim_ros.eval.lrm_eval import ground_truth, LRMEvalConfig, score_field
 from lim_ros.metrics import psnr, ssim
 from lim_ros.models.lim import blend
@@ -120,37 +122,53 @@ def score_sequence(keyframer: Keyframer, sample: WorldSample, cfg: MonocularBenc
     return scores
 
 
+@dataclass(frozen=True)
+class GeneratedSet:
+    """True and generated target views of N sequences at every instant."""
+
+    inputs: torch.Tensor  # (N, T, 1, 3, H, W) the input views
+    true: torch.Tensor  # (N, T, K, 3, H, W)
+    shared: torch.Tensor  # (N, T, K, 3, H, W) generated, one initial noise for all frames
+    fresh: torch.Tensor  # (N, T, K, 3, H, W) generated, new initial noise per frame
+
+
 @torch.no_grad()
-def generator_scores(generator: PipelineGenerator, samples: list[WorldSample]) -> dict:
-    """Return the generator's PSNR, SSIM, baselines and temporal consistency (module doc)."""
-    true, shared, fresh = [], [], []
+def generate_all(generator: PipelineGenerator, samples: list[WorldSample]) -> GeneratedSet:
+    """Generate every instant's views of ``samples``, with shared and with fresh noise."""
+    shared, fresh = [], []
     for sample in samples:
         source = sample.cameras().select(slice(0, 1))
-        views = []
-        for seed_shift in (0, 1):
-            frames = [replace(generator, seed=generator.seed + seed_shift * (1 + i)).generate(
-                sample.rgb[i, 0], source).images.cpu() for i in range(len(FRACTIONS))]
-            views.append(torch.stack(frames))
-        true.append(sample.rgb[:, 1:])
-        shared.append(views[0])
-        fresh.append(views[1])
-    true_t, shared_t, fresh_t = torch.stack(true), torch.stack(shared), torch.stack(fresh)
-    inputs = torch.stack([s.rgb[:, :1] for s in samples]).expand_as(true_t)
+        for views, seed_shift in ((shared, 0), (fresh, 1)):
+            views.append(torch.stack([
+                replace(generator, seed=generator.seed + seed_shift * (1 + i)).generate(
+                    sample.rgb[i, 0], source).images.cpu() for i in range(len(FRACTIONS))]))
+    return GeneratedSet(torch.stack([s.rgb[:, :1] for s in samples]),
+                        torch.stack([s.rgb[:, 1:] for s in samples]), torch.stack(shared),
+                        torch.stack(fresh))
 
-    def change(views: torch.Tensor) -> float:  # (N, T, K, 3, H, W)
-        return float((views[:, 1:] - views[:, :-1]).abs().mean())
 
-    return {'psnr': psnr(shared_t, true_t),
-            'ssim': ssim(shared_t.flatten(0, 2), true_t.flatten(0, 2)),
-            'psnr_copy_input': psnr(inputs, true_t),
-            'psnr_white': psnr(torch.ones_like(true_t), true_t),
-            'temporal_change_shared_noise': change(shared_t) / change(true_t),
-            'temporal_change_fresh_noise': change(fresh_t) / change(true_t)}
+def generator_scores(views: GeneratedSet) -> dict[str, float]:
+    """Return the generator's PSNR, SSIM, baselines and temporal consistency (module doc)."""
+    def change(images: torch.Tensor) -> float:  # mean frame-to-frame change of (N, T, ...)
+        return float((images[:, 1:] - images[:, :-1]).abs().mean())
+
+    true = views.true
+    return {'psnr': psnr(views.shared, true),
+            'ssim': ssim(views.shared.flatten(0, 2), true.flatten(0, 2)),
+            'psnr_copy_input': psnr(views.inputs.expand_as(true), true),
+            'psnr_white': psnr(torch.ones_like(true), true),
+            'temporal_change_shared_noise': change(views.shared) / change(true),
+            'temporal_change_fresh_noise': change(views.fresh) / change(true)}
 
 
 def run(lrm: LRM, generator: PipelineGenerator, cfg: MonocularBenchConfig, out: Path,
-        ) -> tuple[list[dict], list[dict]]:
-    """Benchmark the input modes and the generator; print both tables, write JSON, return."""
+        figures: Path | None = None) -> tuple[list[dict], list[dict]]:
+    """
+    Benchmark the input modes and the generator; print both tables, write JSON, return them.
+
+    With ``figures``, also write ``<split>_generated.png`` there: a row per sequence at its
+    first instant, columns the input view, the K true views, then the K generated ones.
+    """
     keyframer = Keyframer(lrm, generator)
     seconds: dict[str, list[float]] = {mode: [] for mode in MODES}
     rows, generator_rows = [], []
@@ -166,7 +184,12 @@ def run(lrm: LRM, generator: PipelineGenerator, cfg: MonocularBenchConfig, out: 
                 prefix = 'recon' if part == 'keyframes' else 'interp'
                 row.update({f'{prefix}_{k}': float(v) for k, v in zip(METRICS, means)})
             rows.append(row)
-        generator_rows.append({'split': split, **generator_scores(generator, samples)})
+        views = generate_all(generator, samples)
+        generator_rows.append({'split': split, **generator_scores(views)})
+        if figures is not None:
+            figures.mkdir(parents=True, exist_ok=True)
+            tiles = torch.cat([views.inputs, views.true, views.shared], dim=2)[:, 0]
+            iio.imwrite(figures / f'{split}_generated.png', grid(tiles))
     for row in rows:
         row['s_per_keyframe'] = statistics.median(seconds[row['input']])
     report(f'bench monocular: {cfg.samples} sequences per split, keyframes {cfg.gap} s apart, '

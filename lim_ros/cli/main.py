@@ -155,7 +155,7 @@ def _bench_monocular(args: argparse.Namespace) -> None:
                                args.trust_code)
     score = LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
     run(load_lrm(args.lrm, args.device), generator,
-        MonocularBenchConfig(samples=args.samples, score=score), args.out)
+        MonocularBenchConfig(samples=args.samples, score=score), args.out, args.figures)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -317,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     monocular.add_argument('--surface-points', type=int, default=5000)
     monocular.add_argument('--device', default='cpu')
     monocular.add_argument('--out', type=Path, default=Path('out/bench/monocular.json'))
+    monocular.add_argument('--figures', type=Path, default=None,
+                           help='write input / true / generated views per split here')
     monocular.set_defaults(func=_bench_monocular)
     return parser
 

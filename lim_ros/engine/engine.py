@@ -2,9 +2,10 @@
 The ROS-free runtime: keyframes in, geometry at any stamp out.
 
 `ReconstructionEngine` owns the LRM, the keyframe buffer and a small LRU cache of query
-results. ``add_keyframe`` reconstructs posed camera images of one instant into a triplane;
-``triplane``, ``mesh``, ``points`` and ``reconstruction`` answer at any stamp inside the
-buffer by interpolating between the bracketing keyframes. Stamps are ROS time in integer
+results (and, for monocular input with generated views, the multi-view generator of
+`lim_ros.monocular`). ``add_keyframe`` reconstructs posed camera images of one instant into a
+triplane; ``triplane``, ``mesh``, ``points`` and ``reconstruction`` answer at any stamp inside
+the buffer by interpolating between the bracketing keyframes. Stamps are ROS time in integer
 nanoseconds; geometry is in the volume frame (metres). Methods are thread-safe: one lock
 guards the buffer and the cache, so a camera thread and a publishing thread can share one
 engine.

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import imageio.v3 as iio
 from lim_ros.bench.monocular import MODES, MonocularBenchConfig, run
 from lim_ros.eval.lrm_eval import LRMEvalConfig
 from lim_ros.models.checkpoint import save_checkpoint
@@ -22,7 +23,8 @@ def test_every_input_mode_on_both_splits(tmp_path):
     cfg = MonocularBenchConfig(samples=1, score=LRMEvalConfig(grid_resolution=16,
                                                               surface_points=300))
     out = tmp_path / 'monocular.json'
-    rows, generator_rows = run(load_lrm(SHIPPED_LRM), load_generator(path), cfg, out)
+    rows, generator_rows = run(load_lrm(SHIPPED_LRM), load_generator(path), cfg, out,
+                               figures=tmp_path)
     assert [(r['split'], r['input']) for r in rows] == [
         (s, m) for s in ('seen', 'held_out') for m in MODES]
     for row in rows:
@@ -38,3 +40,5 @@ def test_every_input_mode_on_both_splits(tmp_path):
     assert json.loads(out.read_text())['rows'] == rows
     assert json.loads(out.with_name('monocular_generator.json').read_text())['rows'] == \
         generator_rows
+    picture = iio.imread(tmp_path / 'held_out_generated.png')  # 1 sequence: input, 3 + 3
+    assert picture.shape == (64 + 4, 7 * 66 + 2, 3)

@@ -1,6 +1,7 @@
 """Tests of the multi-view diffusion model: shapes, sampling, checkpoints, bad input."""
 
 import dataclasses
+from types import SimpleNamespace
 
 from lim_ros.errors import CheckpointError, ConfigError, ShapeError
 from lim_ros.models.checkpoint import save_checkpoint
@@ -8,10 +9,12 @@ from lim_ros.models.multiview_diffusion import (
     load_multiview_diffusion,
     MultiViewDiffusion,
     MVDiffusionConfig,
+    sample_views,
 )
 import pytest
 from tiny_models import TINY_MVDIFF
 import torch
+from torch import nn
 
 
 @pytest.fixture(scope='module')
@@ -87,3 +90,29 @@ def test_default_sizes_fit_the_size_budget():
                                                        attention_levels=2)):
         params = sum(p.numel() for p in MultiViewDiffusion(cfg).parameters())
         assert params * 4 <= 16e6  # float32 bytes: checkpoints of at most 16 MB
+
+
+class ExactDenoiser(nn.Module):
+    """The exact v-prediction for one known clean sample: DDIM must then return that sample."""
+
+    def __init__(self, clean: torch.Tensor, alphas_cumprod: torch.Tensor) -> None:
+        super().__init__()
+        self.clean, self.alphas = clean, alphas_cumprod
+        self.unused = nn.Parameter(torch.zeros(1))  # sample_views reads the parameters' dtype
+
+    def forward(self, inputs, t, class_labels):
+        noisy = inputs[:, :self.clean.shape[1]]
+        a = self.alphas[t].view(-1, 1, 1, 1)
+        noise = (noisy - a.sqrt() * self.clean) / (1.0 - a).sqrt()
+        return SimpleNamespace(sample=a.sqrt() * noise - (1.0 - a).sqrt() * self.clean)
+
+
+@pytest.mark.parametrize('steps', [2, 25])
+def test_ddim_sampling_with_the_exact_denoiser_recovers_the_views(model, steps):
+    scheduler = model.sampling_scheduler()
+    views = torch.rand(2, 3, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+    clean = 2.0 * views.flatten(1, 2) - 1.0
+    noise = model.initial_noise(2, torch.Generator().manual_seed(5))
+    out = sample_views(ExactDenoiser(clean, scheduler.alphas_cumprod), scheduler,
+                       torch.rand(2, 3, 32, 32), torch.zeros(2), noise, steps)
+    assert torch.allclose(out, views, atol=1e-5)
