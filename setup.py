@@ -39,6 +39,8 @@ setup(
         'pyyaml',
         'scikit-image==0.26.0',
         'fast-simplification==0.2.0',
+        'xatlas==0.0.11',
+        'pygltflib==1.16.5',
         'rosbags==0.11.9',
         'opencv-python-headless==4.12.0.88',
         'diffusers==0.42.1',

@@ -8,7 +8,9 @@ streams: after each new keyframe, every due stamp up to that keyframe is reconst
 written, while the keyframes around it are still in the buffer; outputs thus lag the newest
 keyframe, as the node's do. A clock going back (a looping bag) restarts the grid at the next
 keyframe. Each output is written on ``/lim_node/points``, ``/lim_node/mesh_marker`` and
-``/lim_node/mesh`` with header stamp and bag timestamp t_j, in ``volume_frame``.
+``/lim_node/mesh`` with header stamp and bag timestamp t_j, in ``volume_frame``; with the
+``tracking`` parameter, also the node's tracked-mesh topics (`lim_ros.bag.tracks`), and
+with ``BagJob.tracks`` every track is exported as GLB and OBJ + PNG there.
 """
 
 from collections.abc import Callable
@@ -19,7 +21,14 @@ import time
 
 from lim_ros.bag.reader import camera_frames, open_bag
 from lim_ros.bag.summary import BagSummary
-from lim_ros.bag.topics import MARKER_TOPIC, MESH_TOPIC, OUTPUT_TOPICS, POINTS_TOPIC
+from lim_ros.bag.topics import (
+    MARKER_TOPIC,
+    MESH_TOPIC,
+    OUTPUT_TOPICS,
+    POINTS_TOPIC,
+    TRACKED_TOPICS,
+)
+from lim_ros.bag.tracks import TrackOutputs
 from lim_ros.bag.writer import BagWriter, qos, STORAGES
 from lim_ros.engine import Reconstruction, ReconstructionEngine
 from lim_ros.engine.messages import output_messages
@@ -39,6 +48,7 @@ class BagJob:
     start: float | None = None  # s after the bag's first message: images before are skipped
     end: float | None = None  # s after the bag's first message: reading stops there
     storage: str = 'sqlite3'  # of the output bag: 'sqlite3' or 'mcap'
+    tracks: Path | None = None  # export tracked meshes here (GLB, OBJ + PNG); None: do not
 
     def __post_init__(self) -> None:
         """Validate the rate, the window and the storage."""
@@ -74,7 +84,9 @@ OnOutput = Callable[[Output, ReconstructionEngine], None]
 # The node's QoS (lim_ros.ros.outputs), offered again by `ros2 bag play`.
 OUTPUT_QOS = {POINTS_TOPIC: qos(reliable=True, depth=1),
               MARKER_TOPIC: qos(reliable=True, transient_local=True, depth=1),
-              MESH_TOPIC: qos(reliable=True, transient_local=True, depth=1)}
+              MESH_TOPIC: qos(reliable=True, transient_local=True, depth=1),
+              **{topic: qos(reliable=True, transient_local=True, depth=1)
+                 for topic in TRACKED_TOPICS}}
 
 
 class _OutputGrid:
@@ -124,7 +136,11 @@ def process_bag(job: BagJob, params: NodeSettings, engine: ReconstructionEngine 
                              stream.keyframe_interval_ns)
     summary, grid = BagSummary(), _OutputGrid(job)
     keyframes: set[int] = set()
-    writer = BagWriter(job.output_bag, job.storage, OUTPUT_TOPICS, OUTPUT_QOS)
+    tracks = TrackOutputs(engine, params.tracking, job.tracks) \
+        if params.tracking.tracking else None
+    topics = {**OUTPUT_TOPICS, **(TRACKED_TOPICS if tracks is not None else {})}
+    writer = BagWriter(job.output_bag, job.storage, topics,
+                       {topic: OUTPUT_QOS[topic] for topic in topics})
     with open_bag(job.input_bag) as reader, writer as out:
         bag_start = reader.start_time
         window = [None if s is None else bag_start + round(s * NS_PER_S)
@@ -148,8 +164,12 @@ def process_bag(job: BagJob, params: NodeSettings, engine: ReconstructionEngine 
             summary.keyframe_stamps.append(synced.stamp_ns)
             for stamp in grid.due(synced.stamp_ns):
                 _emit(engine, stamp, stamp in keyframes, stream.volume_frame, out, summary,
-                      on_output)
+                      on_output, tracks)
         summary.superseded = sync.superseded
+    if tracks is not None:
+        tracks.finish()
+        summary.tracks = tracks.tracker.tracks_started
+        summary.track_exports = tracks.exported
     summary.wall_s = time.perf_counter() - start_time
     if not summary.keyframe_stamps:
         kinds = ', '.join(f'{k}: {n}' for k, n in sorted(summary.errors.counts.items()))
@@ -160,7 +180,8 @@ def process_bag(job: BagJob, params: NodeSettings, engine: ReconstructionEngine 
 
 
 def _emit(engine: ReconstructionEngine, stamp: int, keyframe: bool, frame_id: str,
-          out: BagWriter, summary: BagSummary, on_output: OnOutput | None) -> None:
+          out: BagWriter, summary: BagSummary, on_output: OnOutput | None,
+          tracks: TrackOutputs | None) -> None:
     """Reconstruct, serialise and write the output at ``stamp``; count a failure."""
     try:
         reconstruction = engine.reconstruction(stamp)
@@ -178,5 +199,10 @@ def _emit(engine: ReconstructionEngine, stamp: int, keyframe: bool, frame_id: st
     for topic, data in zip((POINTS_TOPIC, MARKER_TOPIC, MESH_TOPIC), messages):
         out.write(topic, stamp, data)
     summary.output_stamps.append(stamp)
+    if tracks is not None:
+        try:
+            tracks.write(stamp, frame_id, out)
+        except LimError as error:
+            summary.errors.add('bad_track', f'tracked mesh at {stamp} ns: {error}')
     if on_output is not None:
         on_output(Output(stamp, keyframe, reconstruction), engine)

@@ -7,6 +7,7 @@ the first message of each kind is kept, so the summary says what went wrong and 
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.table import Table
 
@@ -18,6 +19,7 @@ ERROR_KINDS = {
     'bad_keyframe': 'synchronised images the engine refused (shapes, stamps)',
     'no_surface': 'output stamp whose reconstruction has no surface',
     'bad_output': 'output stamp that could not be reconstructed or serialised',
+    'bad_track': 'output stamp whose tracked mesh could not be started or moved',
 }
 
 
@@ -51,6 +53,8 @@ class BagSummary:
     buffer_resets: int = 0  # times the clock went back and the buffer started again
     errors: ErrorTally = field(default_factory=ErrorTally)
     wall_s: float = 0.0
+    tracks: int = 0  # tracked-mesh tracks started (0 without tracking)
+    track_exports: list[Path] = field(default_factory=list)  # one GLB per exported track
 
     def table(self, title: str = 'lim-ros bag') -> Table:
         """Return the summary as a rich table: counts, then errors by kind."""
@@ -66,7 +70,8 @@ class BagSummary:
                 ('superseded before a keyframe', self.superseded, ''),
                 ('keyframes', len(self.keyframe_stamps), span),
                 ('outputs', len(self.output_stamps), 'points + marker + mesh each'),
-                ('buffer resets', self.buffer_resets, 'the clock went back')]
+                ('buffer resets', self.buffer_resets, 'the clock went back'),
+                ('tracks', self.tracks, 'tracked meshes: a new track after each re-anchoring')]
         for what, count, note in rows:
             table.add_row(what, str(count), note)
         for kind, count in sorted(self.errors.counts.items()):

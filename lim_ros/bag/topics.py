@@ -5,7 +5,8 @@ Input: for every camera namespace ``c`` of ``StreamConfig.cameras``, ``/c/image_
 (sensor_msgs/Image) or ``/c/image_raw/compressed`` (sensor_msgs/CompressedImage), and
 ``/c/camera_info`` (sensor_msgs/CameraInfo); the same names without the leading slash are
 accepted. Output: the topics of the node ``lim_node`` (``~/points``, ``~/mesh_marker``,
-``~/mesh``), fully qualified.
+``~/mesh`` and, with tracking, ``~/tracked_mesh``, ``~/tracked_mesh_marker``,
+``~/tracked_mesh/anchor``, ``~/tracked_mesh/texture``), fully qualified.
 """
 
 from lim_ros.bag.params import NODE_NAME
@@ -21,6 +22,12 @@ POINTS_TOPIC = f'/{NODE_NAME}/points'
 MARKER_TOPIC = f'/{NODE_NAME}/mesh_marker'
 MESH_TOPIC = f'/{NODE_NAME}/mesh'
 OUTPUT_TOPICS = {POINTS_TOPIC: POINT_CLOUD, MARKER_TOPIC: MARKER, MESH_TOPIC: INDEXED_MESH}
+TRACKED_MESH_TOPIC = f'/{NODE_NAME}/tracked_mesh'
+TRACKED_MARKER_TOPIC = f'/{NODE_NAME}/tracked_mesh_marker'
+TRACK_ANCHOR_TOPIC = f'/{NODE_NAME}/tracked_mesh/anchor'
+TRACK_TEXTURE_TOPIC = f'/{NODE_NAME}/tracked_mesh/texture'
+TRACKED_TOPICS = {TRACKED_MESH_TOPIC: INDEXED_MESH, TRACKED_MARKER_TOPIC: MARKER,
+                  TRACK_ANCHOR_TOPIC: INDEXED_MESH, TRACK_TEXTURE_TOPIC: IMAGE}
 
 
 def image_topic(camera: str) -> str:

@@ -3,10 +3,11 @@
 
 lim-ros demo [--out out/demo] [--family humanoid] [--size 128] [--storage sqlite3|mcap]
              [--monocular [--monocular-views generated|direct]]
-lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S]
+lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S] [--tracks DIR]
 lim-ros data preview --family chain --seed 0 [--views 4] [--times 0 0.5 1] [--size 128]
 lim-ros bench render [--sizes 64 128] [--out out/bench/render.json]
 lim-ros bench node [--image-sizes 64 128 256] [--resolutions 32 64 128] [--device cpu]
+lim-ros bench track [--lrm PATH] [--interpolation linear|lim] [--lim PATH] [--figures DIR]
 lim-ros bench monocular [--lrm L] [--generator G] [--samples 4] [--device cpu]
 """
 
@@ -50,9 +51,12 @@ def _bag(args: argparse.Namespace) -> None:
 
     params = load_parameters(args.params) if args.params else NodeSettings()
     rate = args.rate if args.rate is not None else params.stream.publish_rate
-    job = BagJob(args.input, args.output, rate, args.start, args.end, args.storage)
+    job = BagJob(args.input, args.output, rate, args.start, args.end, args.storage, args.tracks)
     summary = process_bag(job, params)
-    Console().print(summary.table(f'lim-ros bag {args.input} -> {args.output}'))
+    console = Console()
+    console.print(summary.table(f'lim-ros bag {args.input} -> {args.output}'))
+    for path in summary.track_exports:
+        console.print(f'track: {path} and {path.with_suffix("")}/*.obj')
 
 
 def _preview(args: argparse.Namespace) -> None:
@@ -145,6 +149,19 @@ def _bench_interp(args: argparse.Namespace) -> None:
     run(load_lrm(args.lrm, args.device), lims, cfg, args.out, args.figures)
 
 
+def _bench_track(args: argparse.Namespace) -> None:
+    from lim_ros.bench.track import run, TrackBenchConfig
+    from lim_ros.engine.tracking import TrackingConfig
+
+    tracking = TrackingConfig(track_texture='checker', track_texture_size=256,
+                              track_reanchor_error=args.reanchor_error,
+                              track_search=args.search)
+    run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), interpolation=args.interpolation,
+                         lim_checkpoint=str(args.lim or ''), samples=args.samples,
+                         frames=args.frames, mesh_resolution=args.grid, tracking=tracking),
+        args.out, args.figures)
+
+
 def _bench_monocular(args: argparse.Namespace) -> None:
     from lim_ros.bench.monocular import MonocularBenchConfig, run
     from lim_ros.eval.lrm_eval import LRMEvalConfig
@@ -160,6 +177,9 @@ def _bench_monocular(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``lim-ros`` argument parser."""
+    from lim_ros.engine.interpolation import METHODS
+    from lim_ros.engine.tracking import SEARCHES
+
     parser = argparse.ArgumentParser(prog='lim-ros', description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest='command', required=True)
 
@@ -198,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help='stop this many seconds after the bag start')
     bag.add_argument('--storage', choices=STORAGES, default='sqlite3',
                      help='storage of the output bag')
+    bag.add_argument('--tracks', type=Path, default=None,
+                     help='export every tracked-mesh track here: track_<id>.glb (animated) '
+                     'and track_<id>/*.obj + .mtl + .png per frame (needs tracking: true)')
     bag.set_defaults(func=_bag)
 
     data = commands.add_parser('data', help='synthetic world data').add_subparsers(
@@ -299,6 +322,27 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument('--figures', type=Path, default=None,
                         help='write large-motion comparisons at alpha 0.5 here')
     interp.set_defaults(func=_bench_interp)
+    track = bench.add_parser('track', help='tracked meshes: vertex error and texture drift '
+                             'against exact correspondence, vs a nearest-neighbour baseline')
+    track.add_argument('--lrm', type=Path, default=Path('models/lrm_tiny.safetensors'))
+    track.add_argument('--interpolation', choices=METHODS, default='linear',
+                       help='between keyframes (lim: a LIM whose canonical head was trained '
+                       'across time can carry the motion)')
+    track.add_argument('--lim', type=Path, default=None,
+                       help='LIM checkpoint for --interpolation lim (default: the shipped one)')
+    track.add_argument('--samples', type=int, default=5, help='sequences per split')
+    track.add_argument('--frames', type=int, default=10, help='tracked instants over 1 s')
+    track.add_argument('--grid', type=int, default=48, help='marching-cubes grid per side')
+    track.add_argument('--search', choices=SEARCHES, default='canonical',
+                       help='where vertices start before refinement (the track_search '
+                       'parameter)')
+    track.add_argument('--reanchor-error', type=float, default=0.03,
+                       help='metres of mean residual that start a new track (lost vertices '
+                       'start one too)')
+    track.add_argument('--out', type=Path, default=Path('out/bench/track.json'))
+    track.add_argument('--figures', type=Path, default=None,
+                       help='write renders of checker-textured tracks here')
+    track.set_defaults(func=_bench_track)
     monocular = bench.add_parser('monocular', help='one camera (direct, or with generated '
                                  'views) vs four: reconstruction, interpolation, seconds per '
                                  "keyframe, and the generator's image quality")

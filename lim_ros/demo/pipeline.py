@@ -4,7 +4,9 @@
 1. a dynamic object seen by the node's default 4-camera rig (or, monocular, by its first
    camera only: `monocular_settings`) is recorded as a camera bag (``input_bag``,
    `lim_ros.bag.scene`);
-2. ``lim-ros bag`` processing turns it into the node's outputs (``output_bag``);
+2. ``lim-ros bag`` processing turns it into the node's outputs (``output_bag``), and
+   exports every tracked-mesh track to ``tracks/`` (animated GLB, OBJ + MTL + PNG per frame;
+   with the ``tracking`` parameter, on by default);
 3. meshes of some output stamps, keyframes and stamps between them, go to ``meshes/`` (PLY
    with vertex colours, and OBJ);
 4. ground truth and reconstruction from a novel viewpoint at every output stamp make
@@ -34,7 +36,7 @@ from rich.console import Console
 from rich.table import Table
 import torch
 
-GENERATED = ('input_bag', 'output_bag', 'meshes', 'preview.png', 'preview.gif')
+GENERATED = ('input_bag', 'output_bag', 'meshes', 'tracks', 'preview.png', 'preview.gif')
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def monocular_settings(views: str, settings: NodeSettings | None = None) -> Node
     stream = replace(settings.stream, cameras=list(settings.stream.cameras[:1]),
                      camera_poses=list(settings.stream.camera_poses[:7]))
     engine = replace(settings.engine, input_mode='monocular', monocular_views=views)
-    return NodeSettings(engine, stream, settings.ros)
+    return replace(settings, engine=engine, stream=stream)
 
 
 def _clear(out: Path) -> None:
@@ -102,7 +104,8 @@ def run_demo(cfg: DemoConfig, params: NodeSettings | None = None,
     console = console or Console()
     params = params or NodeSettings()
     scene = cfg.scene
-    job = BagJob(cfg.out / 'input_bag', cfg.out / 'output_bag', cfg.rate, storage=cfg.storage)
+    job = BagJob(cfg.out / 'input_bag', cfg.out / 'output_bag', cfg.rate, storage=cfg.storage,
+                 tracks=cfg.out / 'tracks')
     cfg.out.mkdir(parents=True, exist_ok=True)
     _clear(cfg.out)
     seconds = {}
@@ -142,6 +145,7 @@ def run_demo(cfg: DemoConfig, params: NodeSettings | None = None,
 
     console.print(_score_table(frames, scene, set(columns)))
     paths = {'input bag': [job.input_bag], 'output bag': [job.output_bag], 'meshes': meshes,
+             'tracks (GLB; OBJ + PNG in track_<id>/)': summary.track_exports,
              'previews': [png, gif]}
     return DemoResult(summary, frames, paths, seconds)
 

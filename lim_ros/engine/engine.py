@@ -19,13 +19,20 @@ import time
 from lim_ros.cameras import Cameras
 from lim_ros.engine.assets import DEFAULT_GENERATOR, DEFAULT_LIM, DEFAULT_LRM, shipped_model
 from lim_ros.engine.config import EngineConfig
-from lim_ros.engine.extraction import mesh_from_grid, PointCloud, sdf_grid, surface_points
+from lim_ros.engine.extraction import (
+    colours_at,
+    mesh_from_grid,
+    PointCloud,
+    sdf_grid,
+    surface_points,
+)
 from lim_ros.engine.interpolation import interpolator
 from lim_ros.engine.keyframe_buffer import Insertion, Keyframe, KeyframeBuffer
 from lim_ros.engine.preprocess import model_inputs
 from lim_ros.engine.volume import Volume
 from lim_ros.errors import ConfigError, ShapeError, StampError
 from lim_ros.geometry.mesh import Mesh
+from lim_ros.geometry.tracking import CorrespondenceField
 from lim_ros.models.lim import LIM, load_lim
 from lim_ros.models.lrm import load_lrm, LRM
 from lim_ros.monocular.loading import load_generator
@@ -218,6 +225,31 @@ class ReconstructionEngine:
         stamp = self.resolve(stamp_ns)
         return Reconstruction(stamp, self.mesh(stamp, resolution),
                               self.points(stamp, count, resolution))
+
+    def keyframe_at_or_before(self, stamp_ns: int) -> int:
+        """Return the stamp of the newest keyframe not after ``stamp_ns`` (resolved first)."""
+        stamp = self.resolve(stamp_ns)
+        with self._lock:
+            return max(s for s in self.buffer.stamps if s <= stamp)
+
+    def correspondence_field(self, stamp_ns: int) -> CorrespondenceField:
+        """
+        Return the decoded (SDF, canonical) field at ``stamp_ns``, on unit-cube points.
+
+        The field is differentiable in the points (for `lim_ros.geometry.tracking`).
+        """
+        planes = self.triplane(stamp_ns)
+
+        def field(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            out = self.lrm.decode(planes, points.to(planes.device)[None])
+            return out.sdf[0].float(), out.canonical[0].float()
+
+        return field
+
+    def albedo(self, stamp_ns: int, unit_points: torch.Tensor) -> torch.Tensor:
+        """Return the decoded RGB colour (N, 3) in [0, 1] at unit-cube points (N, 3), on CPU."""
+        planes = self.triplane(stamp_ns)
+        return colours_at(self.lrm.decode, planes, unit_points.to(planes.device)).cpu()
 
     def _interpolate(self, stamp: int) -> torch.Tensor:
         with self._lock:

@@ -28,6 +28,7 @@ ERROR_KINDS = (
     'stamp',  # an invalid or repeated stamp
     'query_outside',  # a query for a stamp outside the buffer
     'bad_request',  # a query with invalid sizes
+    'tracking',  # a tracked mesh that could not be started or moved (no surface at the anchor)
     'internal',  # an unexpected exception (a bug): logged with its traceback
 )
 STATUS_TASK = 'reconstruction'

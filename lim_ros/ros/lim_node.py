@@ -6,8 +6,10 @@ Wiring only; the work is `lim_ros.engine.ReconstructionEngine`'s. Per camera ``c
 go through a latest-only slot to a keyframe thread (`keyframe_worker`). A timer at
 ``publish_rate`` publishes the reconstruction at ``now - publish_lag`` on ``~/points``,
 ``~/mesh_marker`` and ``~/mesh`` (`outputs`); ``~/query`` answers for any stamp in the
-buffer; ``/diagnostics`` reports every ``diagnostics_period`` (`diagnostics`). Bad input is
-logged (throttled per kind and topic), counted in ``counters`` and dropped; the node goes on.
+buffer; with ``tracking``, the same timer moves the current track's mesh to the stamp and
+publishes ``~/tracked_mesh`` and its marker, anchor and texture; ``/diagnostics`` reports
+every ``diagnostics_period`` (`diagnostics`). Bad input is logged (throttled per kind and
+topic), counted in ``counters`` and dropped; the node goes on.
 
 Run: ``ros2 run lim_ros lim_node --ros-args --params-file config/lim.yaml`` (or
 ``python -m lim_ros.ros.lim_node``). A bad parameter stops it at start-up with exit code 2.
@@ -20,11 +22,12 @@ import traceback
 from diagnostic_msgs.msg import DiagnosticArray
 from lim_ros.engine import ReconstructionEngine
 from lim_ros.engine.messages import mesh_message, points_message
+from lim_ros.engine.tracking import MeshTracker
 from lim_ros.errors import ConfigError, LimError, StampError
 from lim_ros.ros import parameters
 from lim_ros.ros.camera_input import CameraInput
 from lim_ros.ros.diagnostics import DiagnosticsReporter, NodeCounters
-from lim_ros.ros.outputs import OutputPublishers
+from lim_ros.ros.outputs import OutputPublishers, TrackedPublishers
 from lim_ros.ros.tf_poses import PoseError, TfPoses
 from lim_ros.stream.keyframe_worker import KeyframeWorker
 from lim_ros.stream.synchronizer import (
@@ -86,6 +89,10 @@ class LimNode(Node):
         self._sync = FrameSynchronizer(stream.cameras, stream.sync_tolerance_ns,
                                        stream.keyframe_interval_ns)
         self._outputs = OutputPublishers(self)
+        self._tracker = self._tracked = None
+        if self.settings.tracking.tracking:
+            self._tracker = MeshTracker(self.engine, self.settings.tracking)
+            self._tracked = TrackedPublishers(self)
         self._worker = KeyframeWorker(self._on_synced)
         qos = qos_profile_sensor_data if ros.camera_qos == 'sensor_data' else RELIABLE_CAMERA_QOS
         camera_group = MutuallyExclusiveCallbackGroup()  # one at a time: they share _sync
@@ -201,6 +208,18 @@ class LimNode(Node):
             return
         self._last_published = reconstruction.stamp_ns
         self.counters.add(outputs=1)
+        if self._tracker is not None:
+            self._publish_tracked(reconstruction.stamp_ns)
+
+    def _publish_tracked(self, stamp: int) -> None:
+        """Move the current track to ``stamp`` and publish it; count a failure."""
+        try:
+            self._tracked.publish(self._tracker.tracked_mesh(stamp),
+                                  self.settings.stream.volume_frame)
+        except LimError as e:
+            self._on_error('tracking', '~/tracked_mesh', e)
+        except Exception as e:
+            self._on_error('internal', '~/tracked_mesh', e)
 
     def _on_query(self, request: QueryReconstruction.Request,
                   response: QueryReconstruction.Response) -> QueryReconstruction.Response:

@@ -1,12 +1,12 @@
 """
 The node's parameters: declared once, with descriptors, from the core's config dataclasses.
 
-Every field of `EngineConfig` and `StreamConfig` is a parameter of the same name, type and
-default; `RosOptions` adds the ROS-only ones. Lists and tuples become double or string
-arrays. Values are validated twice: rclpy checks the descriptor (type, range, read-only), then
-the dataclasses check everything else, so a bad value raises ConfigError naming the parameter
-and the node refuses to start. Parameters in ``DYNAMIC`` may change while the node runs (the
-same checks apply); every other one is read-only.
+Every field of `EngineConfig`, `StreamConfig` and `TrackingConfig` is a parameter of the same
+name, type and default; `RosOptions` adds the ROS-only ones. Lists and tuples become double or
+string arrays. Values are validated twice: rclpy checks the descriptor (type, range,
+read-only), then the dataclasses check everything else, so a bad value raises ConfigError
+naming the parameter and the node refuses to start. Parameters in ``DYNAMIC`` may change
+while the node runs (the same checks apply); every other one is read-only.
 """
 
 from dataclasses import fields
@@ -14,6 +14,7 @@ import sys
 
 from lim_ros.engine.config import INPUT_MODES, MONOCULAR_VIEWS, OUT_OF_RANGE_POLICIES
 from lim_ros.engine.interpolation import METHODS
+from lim_ros.engine.tracking import SEARCHES, TEXTURES
 from lim_ros.errors import ConfigError
 from lim_ros.stream.settings import (
     CAMERA_QOS,
@@ -100,6 +101,22 @@ SPECS: dict[str, tuple[str, dict]] = {
     'publish_lag': ('outputs are reconstructed this far behind the clock (s), so a keyframe '
                     'after the output stamp exists', _range(0.0, UNBOUNDED)),
     'volume_frame': ('frame of camera_poses and of every output', {}),
+    # TrackingConfig
+    'tracking': ('publish ~/tracked_mesh (fixed faces and UV texture, vertices moved to each '
+                 'output stamp) and its marker, UVs and texture', {}),
+    'track_texture': ("texture baked at each track's start: albedo (the decoded colour) or "
+                      'checker (a 3D checker, to see the texture stick)', _one_of(TEXTURES)),
+    'track_texture_size': ('texels per side of the track texture', _int_range(8, 4096)),
+    'track_checker_cell': ('edge of the checker cubes of track_texture checker (m)',
+                           _range(0.0, UNBOUNDED)),
+    'track_substep': ('longest time step of one tracking update (s); longer gaps between '
+                      'outputs are tracked in several steps', _range(0.0, UNBOUNDED)),
+    'track_reanchor_error': ('mean tracking residual (m) past which a new track starts',
+                             _range(0.0, UNBOUNDED)),
+    'track_search': ('where a vertex starts before its Gauss-Newton refinement: canonical (its '
+                     'previous position and the mesh vertex at the stamp with the nearest '
+                     'canonical position, the better kept) or local (its previous position, in '
+                     'track_substep steps)', _one_of(SEARCHES)),
     # RosOptions
     'pose_source': ('where camera poses come from: parameters (camera_poses) or tf (the '
                     'camera_info frame_id in volume_frame at the image stamp; needs tf2_ros)',

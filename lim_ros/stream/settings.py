@@ -1,16 +1,17 @@
 """
 Everything the node's parameters configure, as one validated `NodeSettings`, without ROS.
 
-Convention: parameters are named exactly as the fields of `EngineConfig`, `StreamConfig` and
-`RosOptions` (the ROS-only ones); the node declares them from these dataclasses, and
-``lim-ros bag`` reads the same names from the node's parameter file. An unknown name is a
-ConfigError naming it; a missing one takes the field's default.
+Convention: parameters are named exactly as the fields of `EngineConfig`, `StreamConfig`,
+`TrackingConfig` and `RosOptions` (the ROS-only ones); the node declares them from these
+dataclasses, and ``lim-ros bag`` reads the same names from the node's parameter file. An
+unknown name is a ConfigError naming it; a missing one takes the field's default.
 """
 
 from dataclasses import dataclass, field, fields
 
 from lim_ros.config_io import from_dict
 from lim_ros.engine.config import EngineConfig
+from lim_ros.engine.tracking import TrackingConfig
 from lim_ros.errors import ConfigError
 from lim_ros.stream.config import StreamConfig
 
@@ -48,6 +49,7 @@ class NodeSettings:
     engine: EngineConfig = field(default_factory=EngineConfig)
     stream: StreamConfig = field(default_factory=StreamConfig)
     ros: RosOptions = field(default_factory=RosOptions)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     def __post_init__(self) -> None:
         """Check the settings that span sections: monocular input has one camera."""
@@ -56,7 +58,8 @@ class NodeSettings:
                               f'{list(self.stream.cameras)}')
 
 
-SECTIONS = (('engine', EngineConfig), ('stream', StreamConfig), ('ros', RosOptions))
+SECTIONS = (('engine', EngineConfig), ('stream', StreamConfig), ('tracking', TrackingConfig),
+            ('ros', RosOptions))
 
 
 def settings_from_values(values: dict, where: str = 'lim_node') -> NodeSettings:
@@ -73,7 +76,8 @@ def settings_from_values(values: dict, where: str = 'lim_node') -> NodeSettings:
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise ConfigError(f'{where}: unknown parameter {unknown[0]!r} (all unknown: {unknown}); '
-                          'expected names of EngineConfig, StreamConfig or RosOptions')
+                          'expected names of EngineConfig, StreamConfig, TrackingConfig or '
+                          'RosOptions')
     try:
         return NodeSettings(**{
             section: from_dict(cls, {k: v for k, v in values.items() if names[k] == section},

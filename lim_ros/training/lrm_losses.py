@@ -78,9 +78,16 @@ def render_losses(rays: RayOutput, target: RayTargets) -> dict[str, torch.Tensor
     depth = (rays.distance - target.distance).abs()[on_object]
     return {
         'render_albedo': (composite - target.albedo).abs().mean(),
-        'render_mask': F.binary_cross_entropy(rays.opacity.clamp(1e-4, 1 - 1e-4), target.mask),
+        'render_mask': _binary_cross_entropy(rays.opacity, target.mask),
         'render_depth': depth.mean() if depth.numel() else depth.sum(),
     }
+
+
+def _binary_cross_entropy(probability: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Return the mean BCE in float32 (F.binary_cross_entropy refuses CUDA autocast)."""
+    p = probability.float().clamp(1e-4, 1 - 1e-4)
+    t = target.float()
+    return -(t * p.log() + (1.0 - t) * (1.0 - p).log()).mean()
 
 
 def total_loss(terms: dict[str, torch.Tensor], weights: LossWeights) -> torch.Tensor:

@@ -22,8 +22,9 @@ def one_thread():
 
 @pytest.fixture(scope='session')
 def params() -> NodeSettings:
-    """Return the node's defaults with lighter extraction (mesh 48^3, 5000 points)."""
-    return settings_from_values({'mesh_resolution': 48, 'num_points': 5000})
+    """Return the node's defaults, lighter: mesh 48^3, 5000 points, 128^2 track texture."""
+    return settings_from_values({'mesh_resolution': 48, 'num_points': 5000,
+                                 'track_texture_size': 128})
 
 
 @pytest.fixture(scope='session')

@@ -19,12 +19,18 @@ from lim_ros.bag.topics import (
     MESH_TOPIC,
     OUTPUT_TOPICS,
     POINTS_TOPIC,
+    TRACK_ANCHOR_TOPIC,
+    TRACK_TEXTURE_TOPIC,
+    TRACKED_MARKER_TOPIC,
+    TRACKED_MESH_TOPIC,
+    TRACKED_TOPICS,
 )
 from lim_ros.errors import BagError, ConfigError, LimError
 from lim_ros.metrics import chamfer
 from lim_ros.stream.settings import settings_from_values
 from lim_ros.wire import parse_indexed_mesh_cdr, parse_point_cloud_cdr, stamp_to_ns
 from lim_ros.world.families import make_object
+import numpy as np
 import pytest
 from rosbags.highlevel import AnyReader
 import torch
@@ -43,8 +49,8 @@ def processed(request, tmp_path_factory, scene_bag, params):
         copy_bag(source, folder / 'input', 'mcap')
         source = folder / 'input'
     outputs = []
-    summary = process_bag(BagJob(source, folder / 'output', RATE, storage=storage), params,
-                          on_output=lambda output, engine: outputs.append(output))
+    job = BagJob(source, folder / 'output', RATE, storage=storage, tracks=folder / 'tracks')
+    summary = process_bag(job, params, on_output=lambda output, engine: outputs.append(output))
     return storage, folder / 'output', summary, outputs
 
 
@@ -62,13 +68,17 @@ def test_output_bag_has_one_message_per_stamp_on_each_topic(processed):
     storage, path, summary, _ = processed
     suffix = {'sqlite3': '.db3', 'mcap': '.mcap'}[storage]
     assert [p.suffix for p in path.iterdir() if p.name != 'metadata.yaml'] == [suffix]
+    topics = {**OUTPUT_TOPICS, **TRACKED_TOPICS}
     with AnyReader([path]) as reader:
-        assert {c.topic: c.msgtype for c in reader.connections} == OUTPUT_TOPICS
-        by_topic = {topic: [] for topic in OUTPUT_TOPICS}
+        assert {c.topic: c.msgtype for c in reader.connections} == topics
+        by_topic = {topic: [] for topic in topics}
         for connection, timestamp, raw in reader.messages():
             by_topic[connection.topic].append((timestamp, bytes(raw)))
     for topic, messages in by_topic.items():
-        assert [t for t, _ in messages] == summary.output_stamps, topic
+        if topic in (TRACK_ANCHOR_TOPIC, TRACK_TEXTURE_TOPIC):  # once per track
+            assert len(messages) == summary.tracks >= 1, topic
+        else:
+            assert [t for t, _ in messages] == summary.output_stamps, topic
 
 
 def _messages(path, topic):
@@ -116,6 +126,30 @@ def test_markers_and_meshes_deserialise_with_matching_sizes(processed, params):
         assert mesh.vertex_colors.size == mesh.vertices.size
 
 
+def test_tracked_meshes_keep_their_faces_per_track_and_tracks_are_exported(processed):
+    storage, path, summary, _ = processed
+    tracked = [parse_indexed_mesh_cdr(raw) for _, raw, _ in _messages(path, TRACKED_MESH_TOPIC)]
+    anchors = {m.track_id: m for m in (parse_indexed_mesh_cdr(raw)
+                                       for _, raw, _ in _messages(path, TRACK_ANCHOR_TOPIC))}
+    assert len(tracked) == len(summary.output_stamps) and set(anchors) == {
+        m.track_id for m in tracked}
+    for mesh in tracked:
+        anchor = anchors[mesh.track_id]
+        assert mesh.uv is None and anchor.uv.shape == (len(mesh.vertices), 2)
+        assert np.array_equal(mesh.faces, anchor.faces)
+    for _, _, marker in _messages(path, TRACKED_MARKER_TOPIC):
+        assert len(marker.uv_coordinates) == len(marker.points) > 0
+        assert marker.texture_resource == 'embedded://texture' and marker.texture.data.size
+    for _, _, image in _messages(path, TRACK_TEXTURE_TOPIC):
+        assert (image.height, image.width, image.encoding) == (128, 128, 'rgb8')
+    exports = path.parent / 'tracks'
+    assert summary.track_exports == [exports / f'track_{i}.glb' for i in sorted(anchors)]
+    for track_id in anchors:
+        frames = sum(m.track_id == track_id for m in tracked)
+        assert len(list((exports / f'track_{track_id}').glob('*.obj'))) == frames
+        assert (exports / f'track_{track_id}' / f'track_{track_id}.png').exists()
+
+
 def test_window_limits_the_keyframes(tmp_path, scene_bag, params):
     first = scene_bag[1][0]
     summary = process_bag(BagJob(scene_bag[0], tmp_path / 'out', 2.0, start=0.4, end=1.1),
@@ -159,10 +193,12 @@ def test_bag_without_camera_topics_is_a_clear_error(tmp_path, scene_bag, params)
 def test_output_bag_deserialises_as_real_ros_messages_with_rosidl_type_hashes(processed):
     from lim_ros_msgs.msg import IndexedMesh
     from rclpy.serialization import deserialize_message
-    from sensor_msgs.msg import PointCloud2
+    from sensor_msgs.msg import Image, PointCloud2
     from visualization_msgs.msg import Marker
 
-    classes = {POINTS_TOPIC: PointCloud2, MARKER_TOPIC: Marker, MESH_TOPIC: IndexedMesh}
+    classes = {POINTS_TOPIC: PointCloud2, MARKER_TOPIC: Marker, MESH_TOPIC: IndexedMesh,
+               TRACKED_MESH_TOPIC: IndexedMesh, TRACKED_MARKER_TOPIC: Marker,
+               TRACK_ANCHOR_TOPIC: IndexedMesh, TRACK_TEXTURE_TOPIC: Image}
     _, path, summary, _ = processed
     with AnyReader([path]) as reader:
         for connection in reader.connections:  # rosidl's hash of the installed interface
@@ -179,4 +215,6 @@ def test_output_bag_deserialises_as_real_ros_messages_with_rosidl_type_hashes(pr
             if connection.topic == MESH_TOPIC:
                 assert len(message.vertices) == len(message.vertex_colors) > 0
                 assert len(message.triangles) % 3 == 0 and len(message.uv) == 0
-    assert counts == dict.fromkeys(classes, len(summary.output_stamps))
+    per_track = (TRACK_ANCHOR_TOPIC, TRACK_TEXTURE_TOPIC)
+    assert counts == {topic: summary.tracks if topic in per_track else len(summary.output_stamps)
+                      for topic in classes}

@@ -29,7 +29,10 @@ def demo(tmp_path_factory):
 
 def test_demo_writes_bags_meshes_previews_and_scores(demo, capsys):
     written = sorted(p.name for p in demo.iterdir())
-    assert written == ['input_bag', 'meshes', 'output_bag', 'preview.gif', 'preview.png']
+    assert written == ['input_bag', 'meshes', 'output_bag', 'preview.gif', 'preview.png',
+                       'tracks']
+    assert list((demo / 'tracks').glob('track_*.glb'))
+    assert list((demo / 'tracks').glob('track_*/track_*_0000.obj'))
     assert list((demo / 'output_bag').glob('*.mcap'))
     meshes = sorted(p.name for p in (demo / 'meshes').iterdir())
     assert 't00.250s_interpolated.ply' in meshes and 't00.500s_keyframe.obj' in meshes
@@ -128,6 +131,12 @@ def test_train_lim_and_bench_interp_name_missing_inputs(tmp_path, capsys):
     assert main(['bench', 'interp', '--lim', str(tmp_path / 'missing.safetensors'),
                  '--out', str(tmp_path / 'interp.json')]) == 2
     assert 'missing.safetensors' in capsys.readouterr().err
+
+
+def test_bench_track_names_a_missing_checkpoint(tmp_path, capsys):
+    assert main(['bench', 'track', '--lrm', str(tmp_path / 'base.safetensors'),
+                 '--out', str(tmp_path / 'track.json')]) == 2
+    assert 'base.safetensors' in capsys.readouterr().err
 
 
 def test_demo_monocular_records_and_reconstructs_one_camera(tmp_path, capsys):

@@ -131,6 +131,7 @@ class LimHarness:
         self.info_publishers = {c: self.probe.create_publisher(CameraInfo, f'{c}/camera_info',
                                                                RELIABLE) for c in self.cameras}
         self.clouds, self.meshes, self.markers, self.diagnostics = [], [], [], []
+        self.tracked, self.tracked_markers = [], []
         node = f'{self.namespace}/lim_node'
         self.probe.create_subscription(
             PointCloud2, f'{node}/points',
@@ -140,6 +141,11 @@ class LimHarness:
             lambda blob: self.meshes.append(parse_indexed_mesh_cdr(blob)), LATCHED, raw=True)
         self.probe.create_subscription(Marker, f'{node}/mesh_marker', self.markers.append,
                                        LATCHED)
+        self.probe.create_subscription(
+            IndexedMesh, f'{node}/tracked_mesh',
+            lambda blob: self.tracked.append(parse_indexed_mesh_cdr(blob)), LATCHED, raw=True)
+        self.probe.create_subscription(Marker, f'{node}/tracked_mesh_marker',
+                                       self.tracked_markers.append, LATCHED)
         self.probe.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
                                        RELIABLE)
         self.client = self.probe.create_client(QueryReconstruction, f'{node}/query')

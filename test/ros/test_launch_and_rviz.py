@@ -51,9 +51,12 @@ def test_parameters_the_launch_file_sets_are_node_parameters():
 def test_rviz_shows_the_node_topics_in_its_frame():
     config = yaml.safe_load((REPO / 'config' / 'lim.rviz').read_text())['Visualization Manager']
     assert config['Global Options']['Fixed Frame'] == parameters.defaults()['volume_frame']
-    displays = {d['Class']: d for d in config['Displays']}
-    points = displays['rviz_default_plugins/PointCloud2']['Topic']
-    marker = displays['rviz_default_plugins/Marker']['Topic']
+    displays = {d['Name']: d for d in config['Displays']}
+    points = displays['Points']['Topic']
+    assert displays['Points']['Class'] == 'rviz_default_plugins/PointCloud2'
     assert points['Value'] == '/lim_node/points' and points['Reliability Policy'] == 'Reliable'
-    assert marker['Value'] == '/lim_node/mesh_marker'
-    assert marker['Durability Policy'] == 'Transient Local'
+    for name, topic in (('Mesh', 'mesh_marker'), ('Tracked mesh', 'tracked_mesh_marker')):
+        marker = displays[name]['Topic']
+        assert displays[name]['Class'] == 'rviz_default_plugins/Marker'
+        assert marker['Value'] == f'/lim_node/{topic}'
+        assert marker['Durability Policy'] == 'Transient Local'

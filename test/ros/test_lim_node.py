@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from rclpy.parameter import Parameter
 from ros.lim_harness import CAMERAS, image_msg, LATCHED, scene, SIZE
+from sensor_msgs.msg import Image
 import torch
 from visualization_msgs.msg import Marker
 
@@ -59,6 +60,7 @@ def test_outputs_match_the_scene_and_the_mesh_is_latched(lim_harness):
     # subscriber that joins late still gets the last mesh (TRANSIENT_LOCAL).
     skipped = h.node.counters.skipped_outputs
     h.spin_until(lambda: h.node.counters.skipped_outputs > skipped + 1, 'outputs to stop')
+    h.spin_for(0.5)  # a mesh published just before the skips may still be on its way
     last = h.meshes[-1]
     late = []
     h.probe.create_subscription(IndexedMesh, f'{h.namespace}/lim_node/mesh', late.append,
@@ -75,6 +77,40 @@ def test_outputs_match_the_scene_and_the_mesh_is_latched(lim_harness):
     status, values = h.diagnostics[-1]
     assert status.name == 'lim_node: reconstruction' and status.level == status.OK
     assert int(values['keyframes in buffer']) >= 2 and float(values['buffer span (s)']) > 0
+
+
+def test_tracked_mesh_keeps_its_faces_and_a_late_subscriber_gets_uvs_and_texture(lim_harness):
+    h = lim_harness(track_texture_size=64)
+    h.feed_until(lambda: len(h.tracked) >= 3 and h.tracked_markers, 'tracked meshes')
+    volume_frame = h.node.settings.stream.volume_frame
+    track_id = h.tracked[-1].track_id
+    same = [m for m in h.tracked if m.track_id == track_id]
+    assert track_id >= 1 and len(same) >= 2, [m.track_id for m in h.tracked]
+    first, last = same[0], same[-1]
+    assert first.stamp_ns < last.stamp_ns and last.frame_id == volume_frame
+    assert first.vertices.shape == last.vertices.shape and first.faces.shape[0] > 100
+    assert np.array_equal(first.faces, last.faces)
+    assert first.uv is None and first.colours is None  # UVs travel once per track
+    assert chamfer(torch.from_numpy(last.vertices), scene().surface).l1 < CHAMFER_BOUND
+    marker = h.tracked_markers[-1]
+    assert marker.type == Marker.TRIANGLE_LIST and marker.texture_resource == 'embedded://texture'
+    assert len(marker.uv_coordinates) == len(marker.points) > 0
+    assert marker.texture.format == 'png' and bytes(marker.texture.data[:4]) == b'\x89PNG'
+
+    anchors, textures = [], []
+    h.probe.create_subscription(IndexedMesh, f'{h.namespace}/lim_node/tracked_mesh/anchor',
+                                anchors.append, LATCHED)
+    h.probe.create_subscription(Image, f'{h.namespace}/lim_node/tracked_mesh/texture',
+                                textures.append, LATCHED)
+    h.spin_until(lambda: anchors and textures, 'the latched anchor and texture')
+    anchor, texture = anchors[-1], textures[-1]
+    assert anchor.track_id == h.tracked[-1].track_id
+    assert np.array_equal(np.asarray(anchor.triangles).reshape(-1, 3), last.faces)
+    uv = np.asarray(anchor.uv).reshape(-1, 2)
+    assert uv.shape == last.vertices.shape[:1] + (2,) and 0.0 <= uv.min() and uv.max() <= 1.0
+    assert (texture.height, texture.width, texture.encoding) == (64, 64, 'rgb8')
+    assert texture.header.stamp == anchor.header.stamp
+    assert h.node.counters.snapshot().total_errors == 0
 
 
 def test_query_inside_and_outside_the_buffer(lim_harness):

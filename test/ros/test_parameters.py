@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from lim_ros.engine.config import EngineConfig
+from lim_ros.engine.tracking import TrackingConfig
 from lim_ros.errors import ConfigError
 from lim_ros.ros import parameters
 from lim_ros.ros.lim_node import LimNode
@@ -25,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_config_field_is_a_parameter_with_a_spec():
-    names = [f.name for cls in (EngineConfig, StreamConfig, RosOptions)
+    names = [f.name for cls in (EngineConfig, StreamConfig, TrackingConfig, RosOptions)
              for f in fields(cls)]
     assert list(parameters.defaults()) == names
     assert set(parameters.SPECS) == set(names)
@@ -41,6 +42,7 @@ def test_descriptor_types_follow_the_defaults():
     assert types['max_keyframes'] == ParameterType.PARAMETER_INTEGER
     assert types['keyframe_rate'] == ParameterType.PARAMETER_DOUBLE
     assert types['device'] == ParameterType.PARAMETER_STRING
+    assert types['tracking'] == ParameterType.PARAMETER_BOOL
     assert isinstance(defaults['volume_center'], list)
 
 

@@ -1,0 +1,219 @@
+"""
+``lim-ros bench track``: tracked meshes against the world's exact correspondence.
+
+Every sequence is one object of the synthetic world seen by the 4-view rig, with keyframes
+every ``keyframe_gap`` seconds over ``duration`` seconds; the engine (``--lrm``; linear
+interpolation, or ``--interpolation lim`` with ``--lim``) answers at ``frames`` + 1
+instants. A track is anchored at t = 0 on the engine's mesh; the ground truth of an anchor
+vertex v at t is the world's position at t of the material at v
+(`DynamicObject.canonical(v, t_anchor, t)`: the nearest part's material, so vertices off the
+true surface keep their offset). Methods:
+
+- ``canonical``: `MeshTracker`, vertices follow the decoder's canonical coordinates
+  (re-anchoring as configured; after a re-anchor the new anchor's vertices are scored);
+- ``static``: vertices never move (what a tracker that learnt nothing gives);
+- ``nearest``: the baseline: per-frame marching-cubes meshes of the engine, each vertex moves
+  to the nearest vertex of the next frame's mesh;
+- ``oracle_field``: the same tracker (same search) on the world's exact SDF and canonical
+  field, from the same anchor vertices: the tracker's own error, with a perfect canonical
+  head.
+
+Scores per instant, in % of the diagonal of the true positions' bounding box: ``error``, the
+mean distance of tracked vertices to their true positions (`correspondence_error`), and
+``drift``, how far the material under each vertex at t lies from the material its texel was
+baked from (the world's map from t back to the anchor time), i.e. how far the texture slid.
+Milliseconds per frame leave out the engine's marching-cubes mesh of the frame, which
+``canonical`` and ``nearest`` both use (and the node extracts for ``~/mesh`` anyway).
+"""
+
+from dataclasses import dataclass
+import json
+from pathlib import Path
+import time
+
+from lim_ros.bench.report import report
+from lim_ros.cameras import Cameras, rig
+from lim_ros.engine import EngineConfig, ReconstructionEngine
+from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
+from lim_ros.geometry.raster import render_textured
+from lim_ros.geometry.tracking import (
+    best_step,
+    canonical_search,
+    nearest_neighbour_step,
+    track_step,
+)
+from lim_ros.metrics.correspondence import correspondence_error
+from lim_ros.render.sphere_tracer import render
+from lim_ros.world.dynamic_object import DynamicObject
+from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
+import numpy as np
+from PIL import Image
+import torch
+
+METHODS = ('canonical', 'static', 'nearest', 'oracle_field')
+
+
+@dataclass(frozen=True)
+class TrackBenchConfig:
+    """The fixed sequences of ``bench track`` and the engine that reconstructs them."""
+
+    lrm_checkpoint: str = 'models/lrm_tiny.safetensors'
+    interpolation: str = 'linear'  # the engine's interpolation between keyframes
+    lim_checkpoint: str = ''  # for interpolation 'lim'; '' = the shipped LIM
+    samples: int = 5  # sequences per split
+    seed: int = 60_000
+    duration: float = 1.0  # seconds of motion tracked
+    frames: int = 10  # tracked instants after the anchor
+    keyframe_gap: float = 0.5  # seconds between keyframes
+    mesh_resolution: int = 48
+    tracking: TrackingConfig = TrackingConfig(track_texture='checker', track_texture_size=256)
+
+
+@dataclass
+class SequenceScores:
+    """Per-method curves over the tracked instants (% of the diagonal) and timings."""
+
+    error: dict[str, list[float]]
+    drift: dict[str, list[float]]
+    seconds: dict[str, float]
+    reanchors: int
+
+
+def _seconds(stamp_ns: int) -> float:
+    return stamp_ns * 1e-9
+
+
+def _score(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
+           positions: torch.Tensor) -> tuple[float, float]:
+    """Return (error, drift) in % of the true bounding-box diagonal at t."""
+    true = obj.canonical(anchor, t_anchor, t)
+    error = correspondence_error(positions, true)
+    back = obj.canonical(positions, t, t_anchor)
+    diagonal = float((true.amax(dim=0) - true.amin(dim=0)).norm())
+    drift = correspondence_error(back, anchor, diagonal)
+    return error, drift
+
+
+def add_keyframes(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackBenchConfig,
+                  cameras: Cameras) -> None:
+    """Render ``obj`` at every keyframe of the sequence and give the views to ``engine``."""
+    engine.clear()
+    count = round(cfg.duration / cfg.keyframe_gap)
+    for k in range(count + 1):
+        t = k * cfg.keyframe_gap
+        rgb = render(obj, cameras, t).rgb.permute(0, 2, 3, 1)
+        engine.add_keyframe(round(t * 1e9), (rgb * 255).round().to(torch.uint8).numpy(),
+                            cameras)
+
+
+def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackBenchConfig,
+                   figure: list[list[np.ndarray]] | None = None,
+                   camera: Cameras | None = None) -> SequenceScores:
+    """
+    Score every method on one sequence (keyframes already in ``engine``).
+
+    With ``figure`` and ``camera``, append two rows of renders at every other instant: the
+    ``canonical`` track and the ``oracle_field`` track, each with its anchor's texture.
+    """
+    volume = engine.volume
+    stamps = [round(cfg.duration * i / cfg.frames * 1e9) for i in range(cfg.frames + 1)]
+    tracker = MeshTracker(engine, cfg.tracking)
+    error = {m: [] for m in METHODS}
+    drift = {m: [] for m in METHODS}
+    seconds = dict.fromkeys(METHODS, 0.0)
+    start = time.perf_counter()
+    first = tracker.tracked_mesh(stamps[0])
+    seconds['canonical'] += time.perf_counter() - start
+    atlas = first.anchor.atlas
+    source = volume.to_unit(engine.mesh(stamps[0]).vertices)  # (V, 3) anchor vertices
+    unit_cfg = tracker.unit_tracker_config
+    oracle_target = obj.canonical(source, 0.0, 0.0)
+    oracle, nearest = source, source
+    rows: list[list[np.ndarray]] = [[], []]
+
+    def draw(tracked: TrackedMesh, oracle: torch.Tensor) -> None:
+        rows[0].append(render_textured(tracked.vertices, tracked.faces, tracked.uvs,
+                                       tracked.anchor.texture, camera))
+        rows[1].append(render_textured(volume.to_volume(atlas.expand(oracle)), atlas.faces,
+                                       atlas.uvs, first.anchor.texture, camera))
+
+    if figure is not None:
+        draw(first, oracle)
+    for index, stamp in enumerate(stamps[1:], start=1):
+        t = _seconds(stamp)
+        surface = volume.to_unit(engine.mesh(stamp).vertices)  # shared, not timed
+        begin = time.perf_counter()
+        tracked: TrackedMesh = tracker.tracked_mesh(stamp)
+        seconds['canonical'] += time.perf_counter() - begin
+        e, d = _score(obj, volume.to_unit(tracked.anchor.vertices),
+                      _seconds(tracked.anchor.stamp_ns), t, volume.to_unit(tracked.vertices))
+        error['canonical'].append(e)
+        drift['canonical'].append(d)
+        begin = time.perf_counter()
+        nearest = nearest_neighbour_step(nearest, surface)
+        seconds['nearest'] += time.perf_counter() - begin
+        begin = time.perf_counter()
+
+        def field(points: torch.Tensor, t: float = t) -> tuple[torch.Tensor, torch.Tensor]:
+            return obj.sdf(points, t), obj.canonical(points, t, 0.0)
+
+        if cfg.tracking.track_search == 'canonical':
+            found = canonical_search(field, oracle_target, surface)
+            oracle = best_step(field, oracle_target, [oracle, found], unit_cfg).positions
+        else:
+            oracle = track_step(field, oracle_target, oracle, unit_cfg).positions
+        seconds['oracle_field'] += time.perf_counter() - begin
+        for name, positions in (('static', source), ('nearest', nearest),
+                                ('oracle_field', oracle)):
+            e, d = _score(obj, source, 0.0, t, positions)
+            error[name].append(e)
+            drift[name].append(d)
+        if figure is not None and index % 2 == 0:
+            draw(tracked, oracle)
+    if figure is not None:
+        figure.extend(rows)
+    return SequenceScores(error, drift, seconds, tracker.tracks_started - 1)
+
+
+def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[dict]:
+    """
+    Benchmark every method on seen and held-out families; print the table, write JSON.
+
+    With ``figures``, also write ``<split>.png`` there (the first sequence of each split: rows
+    ``canonical`` and ``oracle_field`` tracks, columns the tracked instants, checker texture).
+    """
+    engine = ReconstructionEngine(EngineConfig(
+        lrm_checkpoint=cfg.lrm_checkpoint, interpolation=cfg.interpolation,
+        lim_checkpoint=cfg.lim_checkpoint, mesh_resolution=cfg.mesh_resolution))
+    cameras = rig(4, engine.image_size)
+    camera = rig(4, 192, radius=2.1).select(slice(0, 1))
+    rows, curves = [], []
+    for split, families in (('seen', SEEN_FAMILIES), ('held_out', HELD_OUT_FAMILIES)):
+        results = []
+        for i in range(cfg.samples):
+            obj = make_object(families[i % len(families)], cfg.seed + i)
+            add_keyframes(engine, obj, cfg, cameras)
+            figure = [] if figures is not None and i == 0 else None
+            results.append(track_sequence(engine, obj, cfg, figure, camera))
+            if figure:
+                figures.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(np.concatenate([np.concatenate(r, axis=1) for r in figure]))\
+                    .save(figures / f'{split}.png')
+        for name in METHODS:
+            error = np.mean([r.error[name] for r in results], axis=0)
+            drift = np.mean([r.drift[name] for r in results], axis=0)
+            curves.append({'split': split, 'method': name, 'error': error.tolist(),
+                           'drift': drift.tolist()})
+            rows.append({
+                'split': split, 'method': name, 'error_%': float(error.mean()),
+                'error_at_end_%': float(error[-1]), 'drift_%': float(drift.mean()),
+                're_anchors': sum(r.reanchors for r in results) if name == 'canonical' else 0,
+                'ms_per_frame': 1e3 * float(np.mean([r.seconds[name] for r in results]))
+                / cfg.frames,
+            })
+    report(f'bench track: {cfg.samples} sequences per split, {cfg.duration} s, '
+           f'{cfg.frames} frames, keyframes every {cfg.keyframe_gap} s, '
+           f'% of the bounding-box diagonal ({Path(cfg.lrm_checkpoint).name}, '
+           f'{cfg.interpolation})', rows, out)
+    out.with_name(out.stem + '_curves.json').write_text(json.dumps(curves, indent=2) + '\n')
+    return rows

@@ -1,0 +1,150 @@
+"""
+Tracked, UV-textured meshes over the engine: one mesh whose faces and texture stay fixed.
+
+A track starts at the keyframe at or before the first stamp asked for: the engine's mesh there
+is unwrapped (xatlas), a texture is baked from the decoded albedo (or a 3D checker, for
+figures), and every vertex keeps its decoded canonical position. Later stamps move the
+vertices (`lim_ros.geometry.tracking`): from the engine's mesh vertex at the stamp with the
+nearest canonical position or from the last stamp's positions, whichever fits better
+(``track_search: canonical``), or from the last stamp's positions in sub-steps of at most
+``track_substep`` seconds (``local``), then refined; when the residual passes the
+re-anchoring limits, or a stamp goes back in time, a new track starts at that stamp, with a
+new id. Positions are in the volume frame (metres); the tracker works in the unit cube.
+"""
+
+from dataclasses import dataclass, replace
+import math
+
+from lim_ros.engine.engine import ReconstructionEngine
+from lim_ros.errors import ConfigError
+from lim_ros.geometry.texture_bake import bake_texture, checker
+from lim_ros.geometry.tracking import (
+    best_step,
+    canonical_search,
+    track_step,
+    TrackAnchor,
+    TrackedMesh,
+    TrackerConfig,
+    TrackStep,
+)
+from lim_ros.geometry.uv_atlas import unwrap
+import torch
+
+TEXTURES = ('albedo', 'checker')
+SEARCHES = ('canonical', 'local')
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """Track and texture settings; the node's parameters carry the same names."""
+
+    tracking: bool = True  # publish / export tracked meshes
+    track_texture: str = 'albedo'  # 'albedo' (decoded colour) or 'checker' (3D checker)
+    track_texture_size: int = 512  # texels per side
+    track_checker_cell: float = 0.1  # checker cube edge, metres
+    track_substep: float = 0.1  # largest time step of one tracking update, seconds
+    track_reanchor_error: float = 0.03  # metres: mean residual that starts a new track
+    track_search: str = 'canonical'  # 'canonical' (nearest canonical on the surface) or 'local'
+
+    def __post_init__(self) -> None:
+        """Validate every field; raise ConfigError naming the first bad one."""
+        if not isinstance(self.tracking, bool):
+            raise ConfigError(f'tracking: expected true or false, got {self.tracking!r}')
+        if self.track_search not in SEARCHES:
+            raise ConfigError(f'track_search: expected one of {SEARCHES}, '
+                              f'got {self.track_search!r}')
+        if self.track_texture not in TEXTURES:
+            raise ConfigError(f'track_texture: expected one of {TEXTURES}, '
+                              f'got {self.track_texture!r}')
+        size = self.track_texture_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= 4096:
+            raise ConfigError(f'track_texture_size: expected an integer in [8, 4096], '
+                              f'got {size!r}')
+        for name in ('track_checker_cell', 'track_substep', 'track_reanchor_error'):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0.0 < value < math.inf:
+                raise ConfigError(f'{name}: expected a positive finite number, got {value!r}')
+
+
+class MeshTracker:
+    """Keeps the current track over an engine; see the module docstring."""
+
+    def __init__(self, engine: ReconstructionEngine, config: TrackingConfig,
+                 tracker: TrackerConfig | None = None) -> None:
+        """Track geometry answered by ``engine``; ``tracker`` tunes the vertex updates."""
+        self.engine = engine
+        self.config = config
+        self.unit_tracker_config = replace(  # the tracker works in the unit cube
+            tracker or TrackerConfig(),
+            reanchor_error=config.track_reanchor_error / engine.volume.half_size)
+        self.tracks_started = 0
+        self._anchor: TrackAnchor | None = None
+        self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
+        self._stamp = -1
+
+    def tracked_mesh(self, stamp_ns: int) -> TrackedMesh:
+        """
+        Return the tracked mesh at ``stamp_ns`` (resolved by the engine's out-of-range policy).
+
+        :raises StampError: as `ReconstructionEngine.resolve`.
+        :raises ShapeError: if the anchor reconstruction has no surface.
+        """
+        stamp = self.engine.resolve(stamp_ns)
+        new_track = self._anchor is None or stamp < self._stamp
+        if new_track:
+            self._start(self.engine.keyframe_at_or_before(stamp))
+        step = self._advance(stamp)
+        if step is not None and step.needs_reanchor(self.unit_tracker_config):
+            self._start(stamp)
+            step, new_track = None, True
+        error = 0.0 if step is None else step.error * self.engine.volume.half_size
+        unit = self._anchor.atlas.expand(self._positions.cpu())
+        return TrackedMesh(stamp, self._anchor, self.engine.volume.to_volume(unit).float(),
+                           error, new_track or self._anchor.stamp_ns == stamp)
+
+    def _start(self, stamp: int) -> None:
+        mesh = self.engine.mesh(stamp)
+        unit = self.engine.volume.to_unit(mesh.vertices).to(self.engine.device)
+        atlas = unwrap(mesh)
+        if self.config.track_texture == 'checker':
+            colour = checker(self.config.track_checker_cell / self.engine.volume.half_size)
+        else:
+            def colour(points: torch.Tensor) -> torch.Tensor:
+                return self.engine.albedo(stamp, points)
+        texture = bake_texture(atlas, atlas.expand(unit), colour,
+                               self.config.track_texture_size)
+        with torch.no_grad():
+            canonical = self.engine.correspondence_field(stamp)(unit)[1]
+        self.tracks_started += 1
+        self._anchor = TrackAnchor(self.tracks_started, stamp, atlas,
+                                   atlas.expand(mesh.vertices.float()), texture, canonical)
+        self._positions, self._stamp = unit, stamp
+
+    def _advance(self, stamp: int) -> TrackStep | None:
+        """
+        Move the vertices from the last stamp to ``stamp``; None if the stamp did not change.
+
+        'canonical' search refines two starts per vertex, its previous position and the
+        engine's mesh vertex (at ``stamp``) with the nearest canonical position, and keeps the
+        better; 'local' starts from the previous positions, in sub-steps of at most
+        ``track_substep``.
+        """
+        if stamp == self._stamp:
+            return None
+        tracker, canonical = self.unit_tracker_config, self._anchor.canonical
+        if self.config.track_search == 'canonical':
+            field = self.engine.correspondence_field(stamp)
+            surface = self.engine.volume.to_unit(self.engine.mesh(stamp).vertices)
+            found = canonical_search(field, canonical, surface.to(self.engine.device))
+            step = best_step(field, canonical, [self._positions, found], tracker)
+        else:
+            substep_ns = int(self.config.track_substep * 1e9)
+            count = max(1, math.ceil((stamp - self._stamp) / substep_ns))
+            for i in range(1, count + 1):
+                at = self._stamp + (stamp - self._stamp) * i // count
+                step = track_step(self.engine.correspondence_field(at), canonical,
+                                  self._positions, tracker)
+                self._positions = step.positions
+        self._positions, self._stamp = step.positions, stamp
+        return step

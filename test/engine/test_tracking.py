@@ -1,0 +1,112 @@
+"""The engine's MeshTracker with the shipped LRM: fixed faces and UVs, re-anchoring, messages."""
+
+from dataclasses import replace
+
+from engine.scene import camera_images, OBJECT
+from lim_ros.engine import EngineConfig, ReconstructionEngine
+from lim_ros.engine.messages import tracked_messages
+from lim_ros.engine.tracking import MeshTracker, TrackingConfig
+from lim_ros.errors import ConfigError, StampError
+from lim_ros.geometry.tracking import field_jacobian
+from lim_ros.metrics import chamfer
+from lim_ros.wire import parse_indexed_mesh_cdr
+from lim_ros.world.families import make_object
+import numpy as np
+import pytest
+import torch
+
+SECOND = 1_000_000_000
+T0 = 1_700_000_000 * SECOND
+SMALL = TrackingConfig(track_texture_size=64)
+
+
+@pytest.fixture(scope='module')
+def engine():
+    torch.set_num_threads(1)
+    engine = ReconstructionEngine(EngineConfig(mesh_resolution=32))
+    for t in (0.0, 0.5, 1.0):
+        images, cameras = camera_images(t)
+        engine.add_keyframe(T0 + int(t * SECOND), images, cameras)
+    return engine
+
+
+def truth(t: float) -> torch.Tensor:
+    return make_object(*OBJECT).surface_samples(t, 3000, torch.Generator().manual_seed(0)).points
+
+
+def test_a_track_keeps_faces_uvs_and_texture_and_stays_on_the_surface(engine):
+    tracker = MeshTracker(engine, SMALL)
+    first = tracker.tracked_mesh(T0 + SECOND // 10)
+    assert first.new_track and first.anchor.track_id == 1 and first.anchor.stamp_ns == T0
+    assert first.vertices.shape == (first.anchor.atlas.num_vertices, 3)
+    assert first.anchor.texture.shape == (64, 64, 3)
+    later = [tracker.tracked_mesh(T0 + k * SECOND // 10) for k in (3, 6)]
+    for tracked, t in zip(later, (0.3, 0.6)):
+        assert not tracked.new_track and tracked.anchor is first.anchor
+        assert torch.equal(tracked.faces, first.faces) and torch.equal(tracked.uvs, first.uvs)
+        assert chamfer(tracked.vertices, truth(t)).l1 < 0.12
+        assert 0.0 <= tracked.error < SMALL.track_reanchor_error
+    # the anchor vertices are the engine's mesh at the keyframe, copied at the seams
+    mesh = engine.mesh(T0)
+    assert torch.equal(first.anchor.vertices, mesh.vertices[first.anchor.atlas.source])
+
+
+def test_the_local_search_keeps_the_track_on_the_surface_too(engine):
+    tracker = MeshTracker(engine, replace(SMALL, track_search='local', track_substep=0.05))
+    first = tracker.tracked_mesh(T0)
+    tracked = tracker.tracked_mesh(T0 + SECOND // 5)  # four sub-steps
+    assert tracked.anchor is first.anchor and not tracked.new_track
+    assert chamfer(tracked.vertices, truth(0.2)).l1 < 0.12
+
+
+def test_stamps_going_back_or_a_residual_past_the_limit_start_a_new_track(engine):
+    tracker = MeshTracker(engine, SMALL)
+    tracker.tracked_mesh(T0 + SECOND // 2)
+    back = tracker.tracked_mesh(T0 + SECOND // 4)
+    assert back.new_track and back.anchor.track_id == 2 and back.anchor.stamp_ns == T0
+    strict = MeshTracker(engine, replace(SMALL, track_reanchor_error=1e-9))
+    strict.tracked_mesh(T0)
+    again = strict.tracked_mesh(T0 + SECOND // 10)
+    assert again.new_track and again.anchor.track_id == 2 and again.error == 0.0
+    assert again.anchor.stamp_ns == T0 + SECOND // 10  # re-anchored at the stamp itself
+    with pytest.raises(StampError, match='outside'):
+        tracker.tracked_mesh(T0 + 2 * SECOND)
+
+
+def test_checker_texture_holds_two_colours(engine):
+    tracked = MeshTracker(engine, replace(SMALL, track_texture='checker')).tracked_mesh(T0)
+    colours, counts = np.unique(tracked.anchor.texture.reshape(-1, 3), axis=0,
+                                return_counts=True)
+    assert len(colours) >= 2 and np.sort(counts)[-2:].sum() > 0.8 * counts.sum()
+
+
+def test_the_correspondence_field_is_differentiable(engine):
+    points = torch.rand(50, 3) - 0.5
+    values, jacobian = field_jacobian(engine.correspondence_field(T0 + SECOND // 4), points)
+    assert values.shape == (50, 4) and jacobian.shape == (50, 4, 3)
+    assert bool(torch.isfinite(jacobian).all()) and float(jacobian.abs().sum()) > 0.0
+
+
+def test_tracked_messages_send_uvs_and_texture_only_with_a_new_track(engine):
+    tracked = MeshTracker(engine, SMALL).tracked_mesh(T0 + SECOND // 10)
+    first = tracked_messages(tracked, 'lim_volume', new_track=True)
+    mesh, anchor = parse_indexed_mesh_cdr(first.mesh), parse_indexed_mesh_cdr(first.anchor)
+    assert mesh.uv is None and mesh.track_id == anchor.track_id == 1
+    assert np.array_equal(mesh.faces, anchor.faces) and anchor.uv.shape == (len(mesh.vertices), 2)
+    assert (mesh.stamp_ns, anchor.stamp_ns) == (T0 + SECOND // 10, T0)
+    assert isinstance(first.texture, bytes) and len(first.texture) > 64 * 64 * 3
+    later = tracked_messages(tracked, 'lim_volume', new_track=False)
+    assert later.anchor is None and later.texture is None and later.mesh == first.mesh
+
+
+def test_bad_tracking_settings_are_refused_naming_them():
+    with pytest.raises(ConfigError, match='track_texture'):
+        TrackingConfig(track_texture='marble')
+    with pytest.raises(ConfigError, match='track_texture_size'):
+        TrackingConfig(track_texture_size=4)
+    with pytest.raises(ConfigError, match='track_substep'):
+        TrackingConfig(track_substep=0.0)
+    with pytest.raises(ConfigError, match='track_search'):
+        TrackingConfig(track_search='global')
+    with pytest.raises(ConfigError, match='tracking'):
+        TrackingConfig(tracking='yes')
