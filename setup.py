@@ -43,6 +43,7 @@ setup(
         'pygltflib==1.16.5',
         'rosbags==0.11.9',
         'opencv-python-headless==4.12.0.88',
+        'diffusers==0.42.1',
     ],
     zip_safe=True,
     maintainer='lim_ros maintainers',

@@ -2,12 +2,14 @@
 Start lim_node with its parameters file, and optionally RViz.
 
     ros2 launch lim_ros lim.launch.py [config:=FILE] [cameras:="[cam0, cam1]"] [device:=cuda]
-                                      [namespace:=robot1] [use_sim_time:=true] [rviz:=true]
+                                      [input_mode:=monocular] [namespace:=robot1]
+                                      [use_sim_time:=true] [rviz:=true]
 
-``config`` defaults to the installed config/lim.yaml. ``cameras`` and ``device``, when given,
-override that file's values; left empty, the file decides. Camera topics are relative to the
-node's namespace (``<camera>/image_raw``, ``<camera>/camera_info``): remap them or set
-``cameras`` to match your drivers.
+``config`` defaults to the installed config/lim.yaml. ``cameras``, ``device`` and
+``input_mode``, when given, override that file's values; left empty, the file decides
+(``input_mode:=monocular`` needs one camera, e.g. ``cameras:="[cam0]"``). Camera topics are
+relative to the node's namespace (``<camera>/image_raw``, ``<camera>/camera_info``): remap
+them or set ``cameras`` to match your drivers.
 """
 
 import os
@@ -24,6 +26,7 @@ ARGUMENTS = {
     'config': ('', 'parameters file (default: the installed config/lim.yaml)'),
     'cameras': ('', 'camera names as a YAML list, e.g. "[cam0, cam1]" (default: from config)'),
     'device': ('', 'cpu, cuda or cuda:N (default: from config)'),
+    'input_mode': ('', 'multiview or monocular (one camera; default: from config)'),
     'namespace': ('', 'namespace of the node and of its topics'),
     'use_sim_time': ('false', 'use /clock, e.g. when replaying a bag'),
     'rviz': ('false', 'also start RViz with config/lim.rviz'),
@@ -39,6 +42,9 @@ def _overrides(context) -> dict:
     device = LaunchConfiguration('device').perform(context)
     if device:
         values['device'] = device
+    input_mode = LaunchConfiguration('input_mode').perform(context)
+    if input_mode:
+        values['input_mode'] = input_mode
     values['use_sim_time'] = LaunchConfiguration('use_sim_time').perform(context) == 'true'
     return values
 

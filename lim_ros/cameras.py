@@ -180,3 +180,31 @@ def random_cameras(
     fov = torch.maximum(fov, min_fov)
     eye = spherical(azimuth, elevation, radius)
     return Cameras(intrinsics(fov, size, size), look_at(eye), size, size)
+
+
+def orbit(cameras: Cameras, offsets_deg: tuple[float, ...]) -> Cameras:
+    """
+    Cameras (V·O) rotated about the world's vertical (z) axis through the volume centre.
+
+    Each of the V cameras is turned by every azimuth offset in ``offsets_deg`` (O, degrees,
+    counter-clockwise seen from above, as `spherical`'s azimuth): view v·O + o is camera v
+    turned by offset o. Intrinsics, distance to the axis and elevation are kept.
+    """
+    if not offsets_deg:
+        raise ShapeError('offsets_deg: expected at least one azimuth offset, got none')
+    angles = torch.deg2rad(torch.tensor(offsets_deg, dtype=cameras.K.dtype,
+                                        device=cameras.K.device))
+    rotation = torch.eye(4, dtype=angles.dtype, device=angles.device).repeat(len(angles), 1, 1)
+    rotation[:, 0, 0] = torch.cos(angles)
+    rotation[:, 0, 1] = -torch.sin(angles)
+    rotation[:, 1, 0] = torch.sin(angles)
+    rotation[:, 1, 1] = torch.cos(angles)
+    poses = torch.einsum('oij,vjk->voik', rotation, cameras.world_T_cam).flatten(0, 1)
+    intrinsics_ = cameras.K.repeat_interleave(len(angles), dim=0)
+    return Cameras(intrinsics_, poses, cameras.height, cameras.width)
+
+
+def elevation_deg(cameras: Cameras) -> torch.Tensor:
+    """Elevation (V,) in degrees of each camera centre seen from the volume centre."""
+    centres = cameras.centres
+    return torch.rad2deg(torch.asin(centres[:, 2] / centres.norm(dim=-1)))

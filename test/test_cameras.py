@@ -2,7 +2,16 @@
 
 import math
 
-from lim_ros.cameras import Cameras, intrinsics, look_at, OBJECT_RADIUS, random_cameras, rig
+from lim_ros.cameras import (
+    Cameras,
+    elevation_deg,
+    intrinsics,
+    look_at,
+    OBJECT_RADIUS,
+    orbit,
+    random_cameras,
+    rig,
+)
 from lim_ros.errors import ShapeError
 import pytest
 import torch
@@ -99,3 +108,21 @@ def test_select_keeps_the_chosen_views():
     assert torch.equal(rest.world_T_cam, cams.world_T_cam[4:])
     picked = cams.select(torch.tensor([5, 0]))
     assert torch.equal(picked.K[0], cams.K[5]) and picked.height == 16
+
+
+def test_orbit_turns_cameras_about_the_vertical_axis():
+    source = random_cameras(2, 32, torch.Generator().manual_seed(0))
+    turned = orbit(source, (90.0, 360.0))
+    assert len(turned) == 4
+    assert torch.allclose(turned.world_T_cam[1], source.world_T_cam[0], atol=1e-5)  # 360°
+    assert torch.allclose(turned.world_T_cam[3], source.world_T_cam[1], atol=1e-5)
+    # a turned look-at camera is the look-at camera of the turned centre
+    assert torch.allclose(turned.world_T_cam[0], look_at(turned.centres[:1])[0], atol=1e-5)
+    assert torch.allclose(elevation_deg(turned), elevation_deg(source).repeat_interleave(2))
+    assert torch.equal(turned.K[2], source.K[1])
+    with pytest.raises(ShapeError, match='offsets_deg'):
+        orbit(source, ())
+
+
+def test_elevation_of_the_standard_rig():
+    assert torch.allclose(elevation_deg(rig(6, 32)), torch.tensor([20.0, -10.0] * 3), atol=1e-4)

@@ -2,11 +2,13 @@
 ``lim-ros``: demo, bag processing, data previews, training and benchmarks, without ROS.
 
 lim-ros demo [--out out/demo] [--family humanoid] [--size 128] [--storage sqlite3|mcap]
+             [--monocular [--monocular-views generated|direct]]
 lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S] [--tracks DIR]
 lim-ros data preview --family chain --seed 0 [--views 4] [--times 0 0.5 1] [--size 128]
 lim-ros bench render [--sizes 64 128] [--out out/bench/render.json]
 lim-ros bench node [--image-sizes 64 128 256] [--resolutions 32 64 128] [--device cpu]
 lim-ros bench track [--lrm PATH] [--interpolation linear|lim] [--lim PATH] [--figures DIR]
+lim-ros bench monocular [--lrm L] [--generator G] [--samples 4] [--device cpu]
 """
 
 import argparse
@@ -23,13 +25,15 @@ def _demo(args: argparse.Namespace) -> None:
     import time
 
     from lim_ros.bag.scene import SceneConfig
-    from lim_ros.demo import DemoConfig, run_demo
+    from lim_ros.demo import DemoConfig, monocular_settings, run_demo
     from rich.console import Console
 
     start = time.perf_counter()
     console = Console()
     scene = SceneConfig(args.family, args.seed, args.duration, args.camera_rate, args.size)
-    result = run_demo(DemoConfig(args.out, scene, args.rate, args.storage), console=console)
+    params = monocular_settings(args.monocular_views) if args.monocular else None
+    result = run_demo(DemoConfig(args.out, scene, args.rate, args.storage), params,
+                      console=console)
     for what, paths in result.paths.items():
         if len(paths) > 2:
             names = ', '.join(p.name for p in paths)
@@ -71,7 +75,8 @@ def _cache(args: argparse.Namespace) -> None:
     families = HELD_OUT_FAMILIES if args.split == 'held-out' else SEEN_FAMILIES
     config = DataConfig(families=families, num_samples=args.samples, seed=args.seed,
                         num_views=args.views, image_size=args.size, num_times=args.times,
-                        gap_range=tuple(args.gap_range))
+                        gap_range=tuple(args.gap_range), cameras=args.cameras,
+                        orbit_offsets=tuple(args.orbit_offsets))
     paths = write_cache(config, args.out, shard_size=args.shard_size, num_workers=args.workers)
     print(f'wrote {len(paths)} shards to {args.out}')
 
@@ -90,6 +95,14 @@ def _train_lim(args: argparse.Namespace) -> None:
 
     summary = train(load_yaml(args.config, LIMTrainConfig), resume=not args.restart)
     print(f"best validation IoU {summary['best']}")
+
+
+def _train_mvdiff(args: argparse.Namespace) -> None:
+    from lim_ros.config_io import load_yaml
+    from lim_ros.training.train_mvdiff import MVDiffTrainConfig, train
+
+    summary = train(load_yaml(args.config, MVDiffTrainConfig), resume=not args.restart)
+    print(f"best validation PSNR {summary['best']}")
 
 
 def _train_summary(args: argparse.Namespace) -> None:
@@ -149,6 +162,19 @@ def _bench_track(args: argparse.Namespace) -> None:
         args.out, args.figures)
 
 
+def _bench_monocular(args: argparse.Namespace) -> None:
+    from lim_ros.bench.monocular import MonocularBenchConfig, run
+    from lim_ros.eval.lrm_eval import LRMEvalConfig
+    from lim_ros.models.lrm import load_lrm
+    from lim_ros.monocular import load_generator
+
+    generator = load_generator(args.generator, args.device, args.steps, args.seed,
+                               args.trust_code)
+    score = LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
+    run(load_lrm(args.lrm, args.device), generator,
+        MonocularBenchConfig(samples=args.samples, score=score), args.out, args.figures)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``lim-ros`` argument parser."""
     from lim_ros.engine.interpolation import METHODS
@@ -169,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument('--rate', type=float, default=10.0, help='outputs per second')
     demo.add_argument('--size', type=int, default=128, help='camera image side, pixels')
     demo.add_argument('--storage', choices=STORAGES, default='sqlite3')
+    demo.add_argument('--monocular', action='store_true',
+                      help="one camera (the rig's first): input_mode monocular")
+    demo.add_argument('--monocular-views', choices=('generated', 'direct'), default='generated',
+                      help='with --monocular: the LRM on the view and generated views, or on '
+                      'the single view')
     demo.set_defaults(func=_demo)
 
     bag = commands.add_parser(
@@ -213,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument('--times', type=int, default=1, help='instants per sample')
     cache.add_argument('--gap-range', type=float, nargs=2, default=[0.1, 0.6],
                        metavar=('LOW', 'HIGH'), help='seconds from the first to the last instant')
+    cache.add_argument('--cameras', choices=('random', 'rig', 'orbit'), default='random',
+                       help="'orbit': view 0 random, the others it turned by --orbit-offsets "
+                       'about the vertical axis (multi-view diffusion data; --views 1 + '
+                       'len(offsets))')
+    cache.add_argument('--orbit-offsets', type=float, nargs='+', default=[90.0, 180.0, 270.0],
+                       metavar='DEG', help='azimuth offsets of the orbit views, degrees')
     cache.add_argument('--shard-size', type=int, default=50)
     cache.add_argument('--workers', type=int, default=2)
     cache.set_defaults(func=_cache)
@@ -228,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     lim.add_argument('--config', type=Path, default=Path('config/train/lim_tiny.yaml'))
     lim.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
     lim.set_defaults(func=_train_lim)
+    mvdiff = training.add_parser('mvdiff', help='train the multi-view diffusion model on an '
+                                 'orbit-camera cache (resumes from last)')
+    mvdiff.add_argument('--config', type=Path, default=Path('config/train/mvdiff_tiny.yaml'))
+    mvdiff.add_argument('--restart', action='store_true',
+                        help='ignore an existing last checkpoint')
+    mvdiff.set_defaults(func=_train_mvdiff)
     summary = training.add_parser('summary', help="a run's log as a Markdown table")
     summary.add_argument('run', type=Path, help='the run directory (holding log.jsonl)')
     summary.add_argument('--every', type=int, default=500)
@@ -299,6 +342,27 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument('--figures', type=Path, default=None,
                        help='write renders of checker-textured tracks here')
     track.set_defaults(func=_bench_track)
+    monocular = bench.add_parser('monocular', help='one camera (direct, or with generated '
+                                 'views) vs four: reconstruction, interpolation, seconds per '
+                                 "keyframe, and the generator's image quality")
+    monocular.add_argument('--lrm', type=Path, default=Path('models/lrm_base.safetensors'))
+    monocular.add_argument('--generator', type=Path,
+                           default=Path('models/mvdiff_tiny.safetensors'),
+                           help='our .safetensors checkpoint or a local diffusers pipeline '
+                           'folder')
+    monocular.add_argument('--steps', type=int, default=0,
+                           help="the generator's denoising steps (0: its default)")
+    monocular.add_argument('--seed', type=int, default=0, help='seed of the initial noise')
+    monocular.add_argument('--trust-code', action='store_true',
+                           help='let a generator folder run its own pipeline module')
+    monocular.add_argument('--samples', type=int, default=4, help='sequences per split')
+    monocular.add_argument('--grid', type=int, default=48, help='grid resolution for IoU/mesh')
+    monocular.add_argument('--surface-points', type=int, default=5000)
+    monocular.add_argument('--device', default='cpu')
+    monocular.add_argument('--out', type=Path, default=Path('out/bench/monocular.json'))
+    monocular.add_argument('--figures', type=Path, default=None,
+                           help='write input / true / generated views per split here')
+    monocular.set_defaults(func=_bench_monocular)
     return parser
 
 

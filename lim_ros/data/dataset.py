@@ -4,6 +4,9 @@ Deterministic training samples from the synthetic world, for DataLoader worker p
 Sample i of a `WorldDataset` depends only on (config.seed, i): any number of workers, any
 order, the same data. Each sample is one object seen by one static camera rig at T instants
 t_0 < ... < t_{T-1} spanning ``gap`` seconds, with 3D point supervision at each instant.
+With ``cameras='orbit'`` view 0 is a random camera and views 1 … V-1 are that camera turned
+about the volume's vertical axis by ``orbit_offsets`` (the fixed relative poses a multi-view
+diffusion model generates).
 Canonical coordinates are positions at t_0, the sample's first instant (for T = 1 they
 equal the points themselves).
 """
@@ -11,7 +14,7 @@ equal the points themselves).
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from lim_ros.cameras import Cameras, random_cameras, rig
+from lim_ros.cameras import Cameras, orbit, random_cameras, rig
 from lim_ros.errors import ConfigError
 from lim_ros.render.sphere_tracer import render, RenderConfig
 from lim_ros.world.families import check_families, make_object, SEEN_FAMILIES
@@ -28,7 +31,10 @@ class DataConfig:
     seed: int = 0
     num_views: int = 4
     image_size: int = 64
-    cameras: str = 'random'  # 'random' views per sample, or the standard 'rig' (4 or 6 views)
+    # 'random' views per sample, the standard 'rig' (4 or 6 views), or 'orbit': one random
+    # view and its turns by orbit_offsets about the vertical axis
+    cameras: str = 'random'
+    orbit_offsets: tuple[float, ...] = (90.0, 180.0, 270.0)  # degrees, for cameras='orbit'
     num_times: int = 1
     gap_range: tuple[float, float] = (0.1, 0.6)  # seconds from the first to the last instant
     # Fixed fractions of the gap for the instants (0 first, 1 last); empty: random middles.
@@ -43,8 +49,13 @@ class DataConfig:
     def __post_init__(self) -> None:
         """Reject invalid values with the field's name."""
         check_families(self.families)
-        if self.cameras not in ('random', 'rig'):
-            raise ConfigError(f"cameras: expected 'random' or 'rig', got {self.cameras!r}")
+        if self.cameras not in ('random', 'rig', 'orbit'):
+            raise ConfigError(f"cameras: expected 'random', 'rig' or 'orbit', "
+                              f'got {self.cameras!r}')
+        if self.cameras == 'orbit' and self.num_views != 1 + len(self.orbit_offsets):
+            raise ConfigError(f'num_views: expected 1 + len(orbit_offsets) = '
+                              f'{1 + len(self.orbit_offsets)} for orbit cameras, '
+                              f'got {self.num_views}')
         positive = ('num_samples', 'num_views', 'image_size', 'num_times', 'num_surface_points')
         for name in positive:
             if getattr(self, name) <= 0:
@@ -110,6 +121,12 @@ class WorldDataset(Dataset):
         obj = make_object(family, object_seed)
         if cfg.cameras == 'rig':
             cameras = rig(cfg.num_views, cfg.image_size)
+        elif cfg.cameras == 'orbit':
+            source = random_cameras(1, cfg.image_size, g)
+            turned = orbit(source, cfg.orbit_offsets)
+            cameras = Cameras(torch.cat([source.K, turned.K]),
+                              torch.cat([source.world_T_cam, turned.world_T_cam]),
+                              cfg.image_size, cfg.image_size)
         else:
             cameras = random_cameras(cfg.num_views, cfg.image_size, g)
         times = sample_times(cfg, g)

@@ -1,8 +1,9 @@
 """
 ``lim-ros demo``: a synthetic scene through the whole pipeline, with no ROS install.
 
-1. a dynamic object seen by the node's default 4-camera rig is recorded as a camera bag
-   (``input_bag``, `lim_ros.bag.scene`);
+1. a dynamic object seen by the node's default 4-camera rig (or, monocular, by its first
+   camera only: `monocular_settings`) is recorded as a camera bag (``input_bag``,
+   `lim_ros.bag.scene`);
 2. ``lim-ros bag`` processing turns it into the node's outputs (``output_bag``), and
    exports every tracked-mesh track to ``tracks/`` (animated GLB, OBJ + MTL + PNG per frame;
    with the ``tracking`` parameter, on by default);
@@ -14,7 +15,7 @@
    samples is printed per output stamp, keyframes and interpolated stamps marked.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import shutil
 import time
@@ -76,6 +77,15 @@ class DemoResult:
     frames: list[FrameScore]
     paths: dict[str, list[Path]]
     seconds: dict[str, float]
+
+
+def monocular_settings(views: str, settings: NodeSettings | None = None) -> NodeSettings:
+    """Return ``settings`` (default: the defaults) for monocular input from its first camera."""
+    settings = settings or NodeSettings()
+    stream = replace(settings.stream, cameras=list(settings.stream.cameras[:1]),
+                     camera_poses=list(settings.stream.camera_poses[:7]))
+    engine = replace(settings.engine, input_mode='monocular', monocular_views=views)
+    return replace(settings, engine=engine, stream=stream)
 
 
 def _clear(out: Path) -> None:

@@ -12,6 +12,8 @@ from lim_ros.errors import ConfigError
 import torch
 
 OUT_OF_RANGE_POLICIES = ('reject', 'clamp')
+INPUT_MODES = ('multiview', 'monocular')
+MONOCULAR_VIEWS = ('generated', 'direct')
 
 
 def _positive_int(name: str, value: object, minimum: int = 1) -> None:
@@ -27,6 +29,12 @@ class EngineConfig:
     interpolation: str = 'linear'  # a method of `lim_ros.engine.interpolation.METHODS`
     lim_checkpoint: str = ''  # '' → the shipped models/lim_tiny.safetensors (for 'lim')
     device: str = 'cpu'  # 'cpu', 'cuda' or 'cuda:N'
+    input_mode: str = 'multiview'  # 'multiview' (posed views of a rig) or 'monocular' (1 view)
+    monocular_views: str = 'generated'  # monocular: LRM on 1 + K 'generated' views, or 'direct'
+    generator_checkpoint: str = ''  # '' → the shipped models/mvdiff_tiny.safetensors
+    generator_steps: int = 0  # denoising steps of the generator; 0: its default
+    generator_seed: int = 0  # seed of the generator's initial noise, the same for every frame
+    generator_trust_code: bool = False  # let a pipeline folder run its own pipeline.py
     max_keyframes: int = 16
     max_buffer_mb: float = 256.0  # bound on the buffer's tensors, MiB
     out_of_range: str = 'reject'  # queries outside the buffer: 'reject' (error) or 'clamp'
@@ -42,6 +50,12 @@ class EngineConfig:
         if self.interpolation not in METHODS:
             raise ConfigError(f'interpolation: expected one of {METHODS}, '
                               f'got {self.interpolation!r}')
+        for name, allowed in (('input_mode', INPUT_MODES), ('monocular_views', MONOCULAR_VIEWS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f'{name}: expected one of {allowed}, '
+                                  f'got {getattr(self, name)!r}')
+        _positive_int('generator_steps', self.generator_steps, 0)
+        _positive_int('generator_seed', self.generator_seed, 0)
         if self.out_of_range not in OUT_OF_RANGE_POLICIES:
             raise ConfigError(f'out_of_range: expected one of {OUT_OF_RANGE_POLICIES}, '
                               f'got {self.out_of_range!r}')

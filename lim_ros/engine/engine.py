@@ -2,9 +2,10 @@
 The ROS-free runtime: keyframes in, geometry at any stamp out.
 
 `ReconstructionEngine` owns the LRM, the keyframe buffer and a small LRU cache of query
-results. ``add_keyframe`` reconstructs posed camera images of one instant into a triplane;
-``triplane``, ``mesh``, ``points`` and ``reconstruction`` answer at any stamp inside the
-buffer by interpolating between the bracketing keyframes. Stamps are ROS time in integer
+results (and, for monocular input with generated views, the multi-view generator of
+`lim_ros.monocular`). ``add_keyframe`` reconstructs posed camera images of one instant into a
+triplane; ``triplane``, ``mesh``, ``points`` and ``reconstruction`` answer at any stamp inside
+the buffer by interpolating between the bracketing keyframes. Stamps are ROS time in integer
 nanoseconds; geometry is in the volume frame (metres). Methods are thread-safe: one lock
 guards the buffer and the cache, so a camera thread and a publishing thread can share one
 engine.
@@ -16,7 +17,7 @@ import threading
 import time
 
 from lim_ros.cameras import Cameras
-from lim_ros.engine.assets import DEFAULT_LIM, DEFAULT_LRM, shipped_model
+from lim_ros.engine.assets import DEFAULT_GENERATOR, DEFAULT_LIM, DEFAULT_LRM, shipped_model
 from lim_ros.engine.config import EngineConfig
 from lim_ros.engine.extraction import (
     colours_at,
@@ -29,11 +30,13 @@ from lim_ros.engine.interpolation import interpolator
 from lim_ros.engine.keyframe_buffer import Insertion, Keyframe, KeyframeBuffer
 from lim_ros.engine.preprocess import model_inputs
 from lim_ros.engine.volume import Volume
-from lim_ros.errors import ConfigError, StampError
+from lim_ros.errors import ConfigError, ShapeError, StampError
 from lim_ros.geometry.mesh import Mesh
 from lim_ros.geometry.tracking import CorrespondenceField
 from lim_ros.models.lim import LIM, load_lim
 from lim_ros.models.lrm import load_lrm, LRM
+from lim_ros.monocular.loading import load_generator
+from lim_ros.monocular.views import MultiViewGenerator
 import numpy as np
 import torch
 
@@ -73,12 +76,14 @@ class ReconstructionEngine:
     """Keyframe buffer + LRM + interpolation + geometry extraction; see the module docstring."""
 
     def __init__(self, config: EngineConfig, lrm: LRM | None = None,
-                 lim: LIM | None = None) -> None:
+                 lim: LIM | None = None, generator: MultiViewGenerator | None = None) -> None:
         """
         Load the models onto ``config.device``.
 
         The LRM comes from ``config.lrm_checkpoint`` (or is ``lrm``); with interpolation
-        ``lim``, LIM comes from ``config.lim_checkpoint`` (or is ``lim``) and must fit the LRM.
+        ``lim``, LIM comes from ``config.lim_checkpoint`` (or is ``lim``) and must fit the LRM;
+        with monocular input of generated views, the generator comes from
+        ``config.generator_checkpoint`` (or is ``generator``).
         """
         self.config = config
         self.device = torch.device(config.device)
@@ -89,6 +94,14 @@ class ReconstructionEngine:
                 lim = load_lim(config.lim_checkpoint or shipped_model(DEFAULT_LIM))
             lim.config.check_lrm(self.lrm.config)
             lim = lim.to(self.device).eval()
+        self.generator = None
+        if config.input_mode == 'monocular' and config.monocular_views == 'generated':
+            if generator is None:
+                generator = load_generator(
+                    config.generator_checkpoint or shipped_model(DEFAULT_GENERATOR),
+                    self.device, config.generator_steps, config.generator_seed,
+                    config.generator_trust_code)
+            self.generator = generator
         self.volume = Volume(tuple(config.volume_center), config.volume_size)
         self.interpolate = interpolator(config.interpolation, lim)
         self.buffer = KeyframeBuffer(config.max_keyframes, config.max_buffer_bytes)
@@ -119,8 +132,10 @@ class ReconstructionEngine:
 
         ``images`` (V, H, W, 3) uint8 RGB, any size (centre-cropped and resized to the LRM's
         input); ``cameras`` their intrinsics (pixels, for H x W) and camera-to-volume-frame
-        poses (metres, OpenCV convention). The result says whether the buffer was reset
-        (the stamp went back in time) and how many old keyframes were evicted.
+        poses (metres, OpenCV convention). Under ``input_mode`` monocular V is 1, and with
+        generated views the generator's K views join it (the camera must then look at the
+        volume centre, level). The result says whether the buffer was reset (the stamp went
+        back in time) and how many old keyframes were evicted.
 
         :raises ShapeError: on bad images or cameras.
         :raises StampError: on a negative or repeated stamp.
@@ -129,8 +144,17 @@ class ReconstructionEngine:
             raise StampError(f'stamp: expected a non-negative integer of ns, got {stamp_ns!r}')
         start = time.perf_counter()
         views, model_cameras = model_inputs(images, cameras, self.image_size)
-        unit_cameras = self.volume.cameras_to_unit(model_cameras).to(self.device)
-        out = self.lrm.reconstruct(views.to(self.device), unit_cameras)
+        unit_cameras = self.volume.cameras_to_unit(model_cameras)
+        if self.config.input_mode == 'monocular' and len(views) != 1:
+            raise ShapeError(f'images: input_mode monocular takes 1 view, got {len(views)}')
+        if self.generator is not None:
+            generated = self.generator.generate(views[0], unit_cameras)
+            views = torch.cat([views, generated.images.cpu()])
+            unit_cameras = Cameras(torch.cat([unit_cameras.K, generated.cameras.K]),
+                                   torch.cat([unit_cameras.world_T_cam,
+                                              generated.cameras.world_T_cam]),
+                                   self.image_size, self.image_size)
+        out = self.lrm.reconstruct(views.to(self.device), unit_cameras.to(self.device))
         keyframe = Keyframe(stamp_ns, out.planes.float(), out.features.float())
         with self._lock:
             insertion = self.buffer.add(keyframe)

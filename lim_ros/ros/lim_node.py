@@ -112,8 +112,11 @@ class LimNode(Node):
         self.add_on_set_parameters_callback(self._check_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
         topics = ', '.join(c.image_topic for c in self.camera_inputs)
+        engine = self.engine.config
+        mode = (f' (monocular, {engine.monocular_views} views)'
+                if engine.input_mode == 'monocular' else '')
         self.get_logger().info(
-            f'reconstructing {topics} on {self.engine.device} into {stream.volume_frame}: '
+            f'reconstructing {topics}{mode} on {self.engine.device} into {stream.volume_frame}: '
             f'keyframes at {stream.keyframe_rate} Hz (buffer {self.engine.config.max_keyframes}),'
             f' outputs at {stream.publish_rate} Hz, {stream.publish_lag} s behind the clock')
 

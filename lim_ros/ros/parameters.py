@@ -12,7 +12,7 @@ while the node runs (the same checks apply); every other one is read-only.
 from dataclasses import fields
 import sys
 
-from lim_ros.engine.config import OUT_OF_RANGE_POLICIES
+from lim_ros.engine.config import INPUT_MODES, MONOCULAR_VIEWS, OUT_OF_RANGE_POLICIES
 from lim_ros.engine.interpolation import METHODS
 from lim_ros.engine.tracking import SEARCHES, TEXTURES
 from lim_ros.errors import ConfigError
@@ -60,6 +60,20 @@ SPECS: dict[str, tuple[str, dict]] = {
     'lim_checkpoint': ('LIM checkpoint file (.safetensors), used by interpolation lim; empty: '
                        'the shipped models/lim_base.safetensors', {}),
     'device': ('torch device of the models and the keyframe buffer: cpu, cuda or cuda:N', {}),
+    'input_mode': ('multiview: each keyframe is the posed views of all cameras; monocular: '
+                   'one camera (cameras has one name), see monocular_views',
+                   _one_of(INPUT_MODES)),
+    'monocular_views': ('monocular input: generated (the LRM sees the view and the views a '
+                        'multi-view diffusion model generates from it) or direct (the LRM sees '
+                        'the single view)', _one_of(MONOCULAR_VIEWS)),
+    'generator_checkpoint': ('multi-view generator: our .safetensors checkpoint or a local '
+                             'diffusers pipeline folder (Zero123++ style, with lim_views.json); '
+                             'empty: the shipped models/mvdiff_tiny.safetensors', {}),
+    'generator_steps': ("the generator's denoising steps; 0: its default", _int_range(0)),
+    'generator_seed': ("seed of the generator's initial noise, the same for every frame",
+                       _int_range(0)),
+    'generator_trust_code': ('let a Zero123++-style generator folder run the pipeline code it '
+                             'holds (its <module>.py); off: such folders are refused', {}),
     'max_keyframes': ('most keyframes the rolling buffer holds; the oldest go first',
                       _int_range(2)),
     'max_buffer_mb': ("bound on the keyframe buffer's tensors, MiB", _range(0.0, UNBOUNDED)),

@@ -51,6 +51,12 @@ class NodeSettings:
     ros: RosOptions = field(default_factory=RosOptions)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
+    def __post_init__(self) -> None:
+        """Check the settings that span sections: monocular input has one camera."""
+        if self.engine.input_mode == 'monocular' and len(self.stream.cameras) != 1:
+            raise ConfigError(f'input_mode: monocular takes exactly one camera, got cameras '
+                              f'{list(self.stream.cameras)}')
+
 
 SECTIONS = (('engine', EngineConfig), ('stream', StreamConfig), ('tracking', TrackingConfig),
             ('ros', RosOptions))

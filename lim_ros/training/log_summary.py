@@ -5,9 +5,10 @@ from pathlib import Path
 
 from lim_ros.errors import CheckpointError
 
-# the columns shown, in this order, when the log has them (LRM and LIM logs differ)
+# the columns shown, in this order, when the log has them (LRM, LIM and mvdiff logs differ)
 COLUMNS = ('step', 'elapsed_s', 'loss', 'plane', 'distill', 'causal_plane', 'sdf', 'surface',
-           'albedo', 'render_albedo', 'render_mask', 'val_iou_seen', 'val_iou_held_out')
+           'albedo', 'render_albedo', 'render_mask', 'denoise', 'val_iou_seen',
+           'val_iou_held_out', 'val_psnr_seen', 'val_psnr_held_out')
 
 
 def summarise(log_path: Path, every: int = 500) -> str:

@@ -59,6 +59,7 @@ class Trainee:
     step_terms: Callable[[torch.Generator], LossTerms]  # one batch's unweighted loss terms
     total: Callable[[LossTerms], torch.Tensor]  # their weighted sum
     validate: Callable[[], dict[str, float]]  # {split: score}, model left in train mode
+    score_name: str = 'iou'  # logged and stored as val_<score_name>_<split>
 
 
 def run_training(cfg: LoopConfig, trainee: Trainee, resume: bool = True) -> dict:
@@ -88,14 +89,14 @@ def run_training(cfg: LoopConfig, trainee: Trainee, resume: bool = True) -> dict
             finished = done == cfg.steps
             if done % cfg.checkpoint_every == 0 or finished:
                 scores = trainee.validate()
-                record.update({f'val_iou_{k}': round(v, 4) for k, v in scores.items()})
+                named = {f'val_{trainee.score_name}_{k}': v for k, v in scores.items()}
+                record.update({k: round(v, 4) for k, v in named.items()})
                 score = sum(scores.values()) / len(scores)
                 if score > best:
                     best = score
                     save_checkpoint(out_dir / 'best.safetensors', trainee.model,
                                     trainee.model_config, kind=trainee.kind,
-                                    extra={'step': done, **{f'val_iou_{k}': v
-                                                            for k, v in scores.items()}})
+                                    extra={'step': done, **named})
                     best_json.write_text(json.dumps({'step': done, 'val_score': best,
                                                      **scores}))
                 save_training_state(last, trainee.model, optimizer, cfg, kind=kind, step=done,

@@ -137,3 +137,21 @@ def test_bench_track_names_a_missing_checkpoint(tmp_path, capsys):
     assert main(['bench', 'track', '--lrm', str(tmp_path / 'base.safetensors'),
                  '--out', str(tmp_path / 'track.json')]) == 2
     assert 'base.safetensors' in capsys.readouterr().err
+
+
+def test_demo_monocular_records_and_reconstructs_one_camera(tmp_path, capsys):
+    assert main(['demo', '--monocular', '--out', str(tmp_path), '--size', '64', '--duration',
+                 '0.5', '--camera-rate', '2', '--rate', '2']) == 0
+    out = capsys.readouterr().out
+    assert 'x 1 cameras' in out and 'keyframe' in out
+    assert iio.imread(tmp_path / 'preview.gif').shape[0] == 2
+
+
+def test_orbit_cache_and_bench_monocular_name_bad_input(tmp_path, capsys):
+    assert main(['data', 'cache', '--out', str(tmp_path / 'c'), '--cameras', 'orbit',
+                 '--views', '6', '--samples', '1']) == 2
+    assert 'num_views: expected 1 + len(orbit_offsets) = 4' in capsys.readouterr().err
+    missing = tmp_path / 'missing.safetensors'
+    assert main(['bench', 'monocular', '--generator', str(missing), '--out',
+                 str(tmp_path / 'm.json')]) == 2
+    assert f'{missing}: checkpoint file does not exist' in capsys.readouterr().err

@@ -37,6 +37,18 @@ def test_samples_are_deterministic_across_workers():
     assert not torch.equal(other.query_points, direct[0].query_points)
 
 
+def test_orbit_views_are_the_first_view_turned_about_the_vertical_axis():
+    cfg = DataConfig(cameras='orbit', num_times=2, orbit_offsets=(90.0, 180.0, 270.0), **SMALL)
+    cameras = WorldDataset(cfg)[0].cameras()
+    centres = cameras.centres
+    assert torch.allclose(centres[:, 2], centres[:1, 2].expand(4))  # same elevation
+    assert torch.allclose(centres[:, :2].norm(dim=-1), centres[:1, :2].norm(dim=-1).expand(4))
+    turned = torch.stack([-centres[0, 1], centres[0, 0]])  # +90° about z
+    assert torch.allclose(centres[1, :2], turned, atol=1e-5)
+    assert torch.allclose(centres[2, :2], -centres[0, :2], atol=1e-5)
+    assert torch.equal(cameras.K, cameras.K[:1].expand(4, 3, 3))
+
+
 def test_held_out_families_can_be_selected():
     cfg = DataConfig(families=HELD_OUT_FAMILIES, cameras='rig', **SMALL)
     assert {WorldDataset(cfg)[i].family for i in range(4)} <= set(HELD_OUT_FAMILIES)
@@ -55,6 +67,7 @@ def test_times_span_the_requested_gap():
     ({'cameras': 'fisheye'}, 'cameras'),
     ({'num_views': 0}, 'num_views'),
     ({'gap_range': (0.5, 0.1)}, 'gap_range'),
+    ({'cameras': 'orbit', 'num_views': 3}, 'num_views'),
 ])
 def test_bad_config_names_the_field(bad, field):
     with pytest.raises(ConfigError, match=field):

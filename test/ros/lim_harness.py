@@ -123,12 +123,13 @@ class LimHarness:
         self.probe_executor = SingleThreadedExecutor(context=context)
         self.probe_executor.add_node(self.probe)
         self.compressed = values.get('image_transport') == 'compressed'
+        self.cameras = tuple(values.get('cameras', CAMERAS))  # a prefix of CAMERAS
         kind, topic = (CompressedImage, 'image_raw/compressed') if self.compressed else (
             Image, 'image_raw')
         self.image_publishers = {c: self.probe.create_publisher(kind, f'{c}/{topic}', RELIABLE)
-                                 for c in CAMERAS}
+                                 for c in self.cameras}
         self.info_publishers = {c: self.probe.create_publisher(CameraInfo, f'{c}/camera_info',
-                                                               RELIABLE) for c in CAMERAS}
+                                                               RELIABLE) for c in self.cameras}
         self.clouds, self.meshes, self.markers, self.diagnostics = [], [], [], []
         self.tracked, self.tracked_markers = [], []
         node = f'{self.namespace}/lim_node'
@@ -185,16 +186,16 @@ class LimHarness:
         while time.monotonic() < deadline:
             self.probe_executor.spin_once(timeout_sec=0.02)
 
-    def send_info(self, stamp_ns: int | None = None, cameras=CAMERAS, **fields) -> None:
+    def send_info(self, stamp_ns: int | None = None, cameras=None, **fields) -> None:
         stamp_ns = self.now_ns() if stamp_ns is None else stamp_ns
-        for camera in cameras:
+        for camera in cameras or self.cameras:
             i = CAMERAS.index(camera)
             self.info_publishers[camera].publish(info_msg(scene().K[i], stamp_ns, camera,
                                                           **fields))
 
-    def send_images(self, stamp_ns: int | None = None, cameras=CAMERAS) -> int:
+    def send_images(self, stamp_ns: int | None = None, cameras=None) -> int:
         stamp_ns = self.now_ns() if stamp_ns is None else stamp_ns
-        for camera in cameras:
+        for camera in cameras or self.cameras:
             rgb = scene().images[CAMERAS.index(camera)]
             make = compressed_msg if self.compressed else image_msg
             self.image_publishers[camera].publish(make(rgb, stamp_ns, camera))

@@ -27,7 +27,8 @@ def test_launch_arguments_are_the_documented_ones():
     table = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
                  and getattr(node.targets[0], 'id', '') == 'ARGUMENTS')
     names = {key.value for key in table.keys}
-    assert names == {'config', 'cameras', 'device', 'namespace', 'use_sim_time', 'rviz'}
+    assert names == {'config', 'cameras', 'device', 'input_mode', 'namespace', 'use_sim_time',
+                     'rviz'}
     readme = (REPO / 'README.md').read_text()
     assert all(f'`{name}`' in readme for name in names)
 
@@ -36,7 +37,7 @@ def test_parameters_the_launch_file_sets_are_node_parameters():
     tree = _launch_tree()
     overrides = {node.slice.value for node in ast.walk(tree) if isinstance(node, ast.Subscript)
                  and getattr(node.value, 'id', '') == 'values'}
-    assert overrides == {'cameras', 'device', 'use_sim_time'}
+    assert overrides == {'cameras', 'device', 'input_mode', 'use_sim_time'}
     declared = set(parameters.defaults())
     assert overrides - {'use_sim_time'} <= declared  # use_sim_time: every node has it
     node_calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)

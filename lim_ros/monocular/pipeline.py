@@ -1,0 +1,82 @@
+"""
+Our multi-view diffusion model as a diffusers ``DiffusionPipeline``, Zero123++-style.
+
+`MultiViewPipeline` holds the UNet and a DDIM scheduler, keeps the view offsets in its config
+(``model_index.json``), and is called like a Zero123++ pipeline: one image in, one image out
+that tiles the K views in a row (``output_type='pil'``), or a (B, K, 3, H, W) tensor
+(``output_type='pt'``). ``save_pretrained`` / ``from_pretrained`` give the standard diffusers
+folder layout (model_index.json, unet/, scheduler/), so our model goes through the same
+local-loading code as a user's Zero123++ checkpoint.
+"""
+
+from pathlib import Path
+
+from diffusers import DDIMScheduler, DiffusionPipeline, ImagePipelineOutput, UNet2DModel
+from einops import rearrange
+from lim_ros.errors import ShapeError
+from lim_ros.models.multiview_diffusion import load_multiview_diffusion, sample_views
+import numpy as np
+from PIL import Image
+import torch
+
+
+class MultiViewPipeline(DiffusionPipeline):
+    """One view (and its camera's elevation) → K views at fixed azimuth offsets."""
+
+    def __init__(self, unet: UNet2DModel, scheduler: DDIMScheduler,
+                 offsets_deg: list[float] | tuple[float, ...] = (90.0, 180.0, 270.0),
+                 sample_steps: int = 25) -> None:
+        """Register the UNet, the scheduler, the K views' azimuths (degrees), default steps."""
+        super().__init__()
+        self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_to_config(offsets_deg=[float(o) for o in offsets_deg],
+                                sample_steps=int(sample_steps))
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path) -> 'MultiViewPipeline':
+        """Build the pipeline of a `MultiViewDiffusion` safetensors checkpoint."""
+        model = load_multiview_diffusion(path)
+        return cls(model.unet, model.sampling_scheduler(), model.config.offsets_deg,
+                   model.config.sample_steps)
+
+    @property
+    def image_size(self) -> int:
+        """Return the side of the square views the UNet works on, pixels."""
+        return int(self.unet.config.sample_size)
+
+    @torch.no_grad()
+    def __call__(self, image: Image.Image | torch.Tensor,
+                 elevation_deg: float | torch.Tensor = 0.0,
+                 num_inference_steps: int | None = None,
+                 generator: torch.Generator | None = None,
+                 output_type: str = 'pil') -> ImagePipelineOutput:
+        """
+        Generate the K views of ``image`` seen from a camera at ``elevation_deg`` degrees.
+
+        ``image`` is a PIL image or a (B, 3, H, W) tensor in [0, 1] of the UNet's size; the
+        initial noise is drawn on the CPU from ``generator`` (the same seed gives the same
+        views); ``num_inference_steps`` DDIM steps (default: the config's ``sample_steps``).
+        ``output_type`` 'pil': one image per input, the K views side by side; 'pt': a
+        (B, K, 3, H, W) tensor in [0, 1].
+        """
+        if output_type not in ('pil', 'pt'):
+            raise ShapeError(f"output_type: expected 'pil' or 'pt', got {output_type!r}")
+        size = self.image_size
+        if isinstance(image, Image.Image):
+            array = np.asarray(image.convert('RGB').resize((size, size), Image.BILINEAR))
+            image = torch.from_numpy(array.copy()).permute(2, 0, 1)[None].float() / 255.0
+        if image.ndim != 4 or tuple(image.shape[1:]) != (3, size, size):
+            raise ShapeError(f'image: expected a PIL image or shape (B, 3, {size}, {size}), '
+                             f'got {tuple(image.shape)}')
+        b = image.shape[0]
+        elevation = torch.as_tensor(elevation_deg, dtype=torch.float32).expand(b)
+        k = len(self.config.offsets_deg)
+        noise = torch.randn(b, 3 * k, size, size, generator=generator)
+        device = self.unet.device
+        views = sample_views(self.unet, self.scheduler, image.to(device), elevation.to(device),
+                             noise.to(device),
+                             num_inference_steps or self.config.sample_steps).float().cpu()
+        if output_type == 'pt':
+            return ImagePipelineOutput(images=views)
+        rows = rearrange(views, 'b k c h w -> b h (k w) c').mul(255.0).round().byte().numpy()
+        return ImagePipelineOutput(images=[Image.fromarray(row) for row in rows])
