@@ -216,6 +216,9 @@ class LimNode(Node):
         try:
             self._tracked.publish(self._tracker.tracked_mesh(stamp),
                                   self.settings.stream.volume_frame)
+        except StampError as e:  # the stamp left the buffer since the untracked outputs
+            self.counters.add(skipped_outputs=1)
+            self.get_logger().info(f'no tracked mesh: {e}', throttle_duration_sec=10.0)
         except LimError as e:
             self._on_error('tracking', '~/tracked_mesh', e)
         except Exception as e:
