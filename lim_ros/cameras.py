@@ -47,6 +47,11 @@ class Cameras:
         """Return the cameras ``views`` (a slice or an index tensor) of this set."""
         return Cameras(self.K[views], self.world_T_cam[views], self.height, self.width)
 
+    def extend(self, other: 'Cameras') -> 'Cameras':
+        """Return these cameras followed by ``other`` (same image size, same device)."""
+        return Cameras(torch.cat([self.K, other.K]),
+                       torch.cat([self.world_T_cam, other.world_T_cam]), self.height, self.width)
+
     def to(self, device: torch.device | str) -> 'Cameras':
         """Move to ``device``."""
         return Cameras(self.K.to(device), self.world_T_cam.to(device), self.height, self.width)

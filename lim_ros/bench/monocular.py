@@ -30,6 +30,7 @@ import statistics
 import time
 
 import imageio.v3 as iio
+from lim_ros.bench.interp import FRACTIONS, METRICS
 from lim_ros.bench.report import report
 from lim_ros.cameras import Cameras, orbit
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
@@ -39,16 +40,15 @@ from lim_ros.metrics import psnr, ssim
 from lim_ros.models.lim import blend
 from lim_ros.models.lrm import LRM, LRMOutput
 from lim_ros.monocular.loading import PipelineGenerator
+from lim_ros.monocular.views import with_generated
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
 import numpy as np
 import torch
 
-FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 KEYFRAMES = (0, len(FRACTIONS) - 1)
 MODES = ('multiview', 'monocular_direct', 'monocular_generated')
 NOVEL_OFFSETS = (45.0, 225.0)  # degrees from the input camera: between the input views
-METRICS = ('iou', 'chamfer_l1', 'f_score', 'psnr')
 
 
 @dataclass(frozen=True)
@@ -88,12 +88,7 @@ class Keyframer:
         if mode == 'monocular_direct':
             views, cameras = views[:1], cameras.select(slice(0, 1))
         elif mode == 'monocular_generated':
-            generated = self.generator.generate(views[0], cameras.select(slice(0, 1)))
-            views = torch.cat([views[:1], generated.images.cpu()])
-            cameras = Cameras(torch.cat([cameras.K[:1], generated.cameras.K]),
-                              torch.cat([cameras.world_T_cam[:1],
-                                         generated.cameras.world_T_cam]),
-                              cameras.height, cameras.width)
+            views, cameras = with_generated(self.generator, views[0], cameras.select(slice(0, 1)))
         return self.lrm.reconstruct(views.to(device), cameras.to(device))
 
 

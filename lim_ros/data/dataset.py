@@ -121,12 +121,8 @@ class WorldDataset(Dataset):
         obj = make_object(family, object_seed)
         if cfg.cameras == 'rig':
             cameras = rig(cfg.num_views, cfg.image_size)
-        elif cfg.cameras == 'orbit':
-            source = random_cameras(1, cfg.image_size, g)
-            turned = orbit(source, cfg.orbit_offsets)
-            cameras = Cameras(torch.cat([source.K, turned.K]),
-                              torch.cat([source.world_T_cam, turned.world_T_cam]),
-                              cfg.image_size, cfg.image_size)
+        elif cfg.cameras == 'orbit':  # view 0 random, then it turned by the offsets
+            cameras = orbit(random_cameras(1, cfg.image_size, g), (0.0, *cfg.orbit_offsets))
         else:
             cameras = random_cameras(cfg.num_views, cfg.image_size, g)
         times = sample_times(cfg, g)

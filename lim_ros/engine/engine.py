@@ -36,7 +36,7 @@ from lim_ros.geometry.tracking import CorrespondenceField
 from lim_ros.models.lim import LIM, load_lim
 from lim_ros.models.lrm import load_lrm, LRM
 from lim_ros.monocular.loading import load_generator
-from lim_ros.monocular.views import MultiViewGenerator
+from lim_ros.monocular.views import MultiViewGenerator, with_generated
 import numpy as np
 import torch
 
@@ -148,12 +148,7 @@ class ReconstructionEngine:
         if self.config.input_mode == 'monocular' and len(views) != 1:
             raise ShapeError(f'images: input_mode monocular takes 1 view, got {len(views)}')
         if self.generator is not None:
-            generated = self.generator.generate(views[0], unit_cameras)
-            views = torch.cat([views, generated.images.cpu()])
-            unit_cameras = Cameras(torch.cat([unit_cameras.K, generated.cameras.K]),
-                                   torch.cat([unit_cameras.world_T_cam,
-                                              generated.cameras.world_T_cam]),
-                                   self.image_size, self.image_size)
+            views, unit_cameras = with_generated(self.generator, views[0], unit_cameras)
         out = self.lrm.reconstruct(views.to(self.device), unit_cameras.to(self.device))
         keyframe = Keyframe(stamp_ns, out.planes.float(), out.features.float())
         with self._lock:

@@ -77,6 +77,13 @@ class MultiViewGenerator(Protocol):
         """
 
 
+def with_generated(generator: MultiViewGenerator, view: torch.Tensor,
+                   camera: Cameras) -> tuple[torch.Tensor, Cameras]:
+    """Return ``view`` (3, H, W) and the K views generated from it, (1 + K, 3, H, W), posed."""
+    generated = generator.generate(view, camera)
+    return torch.cat([view[None], generated.images.cpu()]), camera.extend(generated.cameras)
+
+
 def check_orbit_camera(camera: Cameras) -> None:
     """
     Raise ShapeError unless ``camera`` (1 camera, unit cube) looks at the centre, level.
