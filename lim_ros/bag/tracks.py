@@ -33,7 +33,8 @@ class TrackOutputs:
         self.tracker = MeshTracker(engine, config)
         self.export_dir = export_dir
         self.exported: list[Path] = []  # GLB files, one per track
-        self._frames: list[TrackedMesh] = []
+        self._frames: list[TrackedMesh] = []  # the current track's, kept only to export it
+        self._track_id: int | None = None
 
     def write(self, stamp_ns: int, frame_id: str, out: BagWriter) -> TrackedMesh:
         """
@@ -42,7 +43,7 @@ class TrackOutputs:
         :raises LimError: if the track cannot be started or moved (nothing is written).
         """
         tracked = self.tracker.tracked_mesh(stamp_ns)
-        new_track = not self._frames or self._frames[-1].anchor is not tracked.anchor
+        new_track = tracked.anchor.track_id != self._track_id
         blobs = tracked_messages(tracked, frame_id, new_track)
         if new_track:
             self.finish()
@@ -50,7 +51,9 @@ class TrackOutputs:
             out.write(TRACK_TEXTURE_TOPIC, stamp_ns, blobs.texture)
         out.write(TRACKED_MESH_TOPIC, stamp_ns, blobs.mesh)
         out.write(TRACKED_MARKER_TOPIC, stamp_ns, blobs.marker)
-        self._frames.append(tracked)
+        self._track_id = tracked.anchor.track_id
+        if self.export_dir is not None:
+            self._frames.append(tracked)
         return tracked
 
     def finish(self) -> None:

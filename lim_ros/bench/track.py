@@ -42,7 +42,7 @@ from lim_ros.geometry.tracking import (
     nearest_neighbour_step,
     track_step,
 )
-from lim_ros.metrics.correspondence import correspondence_error
+from lim_ros.metrics.correspondence import bbox_diagonal_of, correspondence_error
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.dynamic_object import DynamicObject
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
@@ -87,9 +87,9 @@ def _score(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
            positions: torch.Tensor) -> tuple[float, float]:
     """Return (error, drift) in % of the true bounding-box diagonal at t."""
     true = obj.canonical(anchor, t_anchor, t)
-    error = correspondence_error(positions, true)
+    diagonal = bbox_diagonal_of(true)
+    error = correspondence_error(positions, true, diagonal)
     back = obj.canonical(positions, t, t_anchor)
-    diagonal = float((true.amax(dim=0) - true.amin(dim=0)).norm())
     drift = correspondence_error(back, anchor, diagonal)
     return error, drift
 

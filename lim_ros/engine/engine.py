@@ -225,7 +225,7 @@ class ReconstructionEngine:
         """Return the stamp of the newest keyframe not after ``stamp_ns`` (resolved first)."""
         stamp = self.resolve(stamp_ns)
         with self._lock:
-            return max(s for s in self.buffer.stamps if s <= stamp)
+            return self.buffer.bracket(stamp)[0].stamp_ns
 
     def correspondence_field(self, stamp_ns: int) -> CorrespondenceField:
         """

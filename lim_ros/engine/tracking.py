@@ -83,9 +83,12 @@ class MeshTracker:
         self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
         self._stamp = -1
 
-    def tracked_mesh(self, stamp_ns: int) -> TrackedMesh:
+    def tracked_mesh(self, stamp_ns: int, resolution: int | None = None) -> TrackedMesh:
         """
         Return the tracked mesh at ``stamp_ns`` (resolved by the engine's out-of-range policy).
+
+        Meshes are the engine's at ``resolution`` (default: its ``mesh_resolution``), so the
+        node's untracked mesh at the same stamp and resolution is reused from the cache.
 
         :raises StampError: as `ReconstructionEngine.resolve`.
         :raises ShapeError: if the anchor reconstruction has no surface.
@@ -93,18 +96,18 @@ class MeshTracker:
         stamp = self.engine.resolve(stamp_ns)
         new_track = self._anchor is None or stamp < self._stamp
         if new_track:
-            self._start(self.engine.keyframe_at_or_before(stamp))
-        step = self._advance(stamp)
+            self._start(self.engine.keyframe_at_or_before(stamp), resolution)
+        step = self._advance(stamp, resolution)
         if step is not None and step.needs_reanchor(self.unit_tracker_config):
-            self._start(stamp)
+            self._start(stamp, resolution)
             step, new_track = None, True
         error = 0.0 if step is None else step.error * self.engine.volume.half_size
         unit = self._anchor.atlas.expand(self._positions.cpu())
         return TrackedMesh(stamp, self._anchor, self.engine.volume.to_volume(unit).float(),
                            error, new_track or self._anchor.stamp_ns == stamp)
 
-    def _start(self, stamp: int) -> None:
-        mesh = self.engine.mesh(stamp)
+    def _start(self, stamp: int, resolution: int | None) -> None:
+        mesh = self.engine.mesh(stamp, resolution)
         unit = self.engine.volume.to_unit(mesh.vertices).to(self.engine.device)
         atlas = unwrap(mesh)
         if self.config.track_texture == 'checker':
@@ -121,7 +124,7 @@ class MeshTracker:
                                    atlas.expand(mesh.vertices.float()), texture, canonical)
         self._positions, self._stamp = unit, stamp
 
-    def _advance(self, stamp: int) -> TrackStep | None:
+    def _advance(self, stamp: int, resolution: int | None) -> TrackStep | None:
         """
         Move the vertices from the last stamp to ``stamp``; None if the stamp did not change.
 
@@ -135,7 +138,7 @@ class MeshTracker:
         tracker, canonical = self.unit_tracker_config, self._anchor.canonical
         if self.config.track_search == 'canonical':
             field = self.engine.correspondence_field(stamp)
-            surface = self.engine.volume.to_unit(self.engine.mesh(stamp).vertices)
+            surface = self.engine.volume.to_unit(self.engine.mesh(stamp, resolution).vertices)
             found = canonical_search(field, canonical, surface.to(self.engine.device))
             step = best_step(field, canonical, [self._positions, found], tracker)
         else:

@@ -214,8 +214,8 @@ class LimNode(Node):
     def _publish_tracked(self, stamp: int) -> None:
         """Move the current track to ``stamp`` and publish it; count a failure."""
         try:
-            self._tracked.publish(self._tracker.tracked_mesh(stamp),
-                                  self.settings.stream.volume_frame)
+            tracked = self._tracker.tracked_mesh(stamp, self.settings.engine.mesh_resolution)
+            self._tracked.publish(tracked, self.settings.stream.volume_frame)
         except StampError as e:  # the stamp left the buffer since the untracked outputs
             self.counters.add(skipped_outputs=1)
             self.get_logger().info(f'no tracked mesh: {e}', throttle_duration_sec=10.0)
