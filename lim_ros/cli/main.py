@@ -137,15 +137,13 @@ def _bench_node(args: argparse.Namespace) -> None:
 
 def _bench_interp(args: argparse.Namespace) -> None:
     from lim_ros.bench.interp import InterpBenchConfig, run
-    from lim_ros.eval.lrm_eval import LRMEvalConfig
     from lim_ros.models.lim import load_lim
     from lim_ros.models.lrm import load_lrm
 
     lims = {'lim': load_lim(args.lim, args.device)}
     if args.ablation is not None:
         lims['lim_no_causal'] = load_lim(args.ablation, args.device)
-    score = LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
-    cfg = InterpBenchConfig(samples=args.samples, score=score)
+    cfg = InterpBenchConfig(samples=args.samples, score=_score(args))
     run(load_lrm(args.lrm, args.device), lims, cfg, args.out, args.figures)
 
 
@@ -164,15 +162,30 @@ def _bench_track(args: argparse.Namespace) -> None:
 
 def _bench_monocular(args: argparse.Namespace) -> None:
     from lim_ros.bench.monocular import MonocularBenchConfig, run
-    from lim_ros.eval.lrm_eval import LRMEvalConfig
     from lim_ros.models.lrm import load_lrm
     from lim_ros.monocular import load_generator
 
     generator = load_generator(args.generator, args.device, args.steps, args.seed,
                                args.trust_code)
-    score = LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
     run(load_lrm(args.lrm, args.device), generator,
-        MonocularBenchConfig(samples=args.samples, score=score), args.out, args.figures)
+        MonocularBenchConfig(samples=args.samples, score=_score(args)), args.out, args.figures)
+
+
+def _add_scored_sequences(parser: argparse.ArgumentParser, samples: int, samples_help: str,
+                          out: str) -> None:
+    """Add the options of a bench that scores fields as `lim-ros eval lrm` does (`_score`)."""
+    parser.add_argument('--samples', type=int, default=samples, help=samples_help)
+    parser.add_argument('--grid', type=int, default=48, help='grid resolution for IoU/mesh')
+    parser.add_argument('--surface-points', type=int, default=5000)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--out', type=Path, default=Path(out))
+
+
+def _score(args: argparse.Namespace):
+    """Return the `LRMEvalConfig` of `_add_scored_sequences`' options."""
+    from lim_ros.eval.lrm_eval import LRMEvalConfig
+
+    return LRMEvalConfig(grid_resolution=args.grid, surface_points=args.surface_points)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -313,11 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument('--lim', type=Path, default=Path('models/lim_base.safetensors'))
     interp.add_argument('--ablation', type=Path, default=None,
                         help='also a LIM trained without the causal consistency loss')
-    interp.add_argument('--samples', type=int, default=6, help='sequences per group')
-    interp.add_argument('--grid', type=int, default=48, help='grid resolution for IoU/mesh')
-    interp.add_argument('--surface-points', type=int, default=5000)
-    interp.add_argument('--device', default='cpu')
-    interp.add_argument('--out', type=Path, default=Path('out/bench/interp.json'))
+    _add_scored_sequences(interp, 6, 'sequences per group', 'out/bench/interp.json')
     interp.add_argument('--figures', type=Path, default=None,
                         help='write large-motion comparisons at alpha 0.5 here')
     interp.set_defaults(func=_bench_interp)
@@ -355,11 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     monocular.add_argument('--seed', type=int, default=0, help='seed of the initial noise')
     monocular.add_argument('--trust-code', action='store_true',
                            help='let a generator folder run its own pipeline module')
-    monocular.add_argument('--samples', type=int, default=4, help='sequences per split')
-    monocular.add_argument('--grid', type=int, default=48, help='grid resolution for IoU/mesh')
-    monocular.add_argument('--surface-points', type=int, default=5000)
-    monocular.add_argument('--device', default='cpu')
-    monocular.add_argument('--out', type=Path, default=Path('out/bench/monocular.json'))
+    _add_scored_sequences(monocular, 4, 'sequences per split', 'out/bench/monocular.json')
     monocular.add_argument('--figures', type=Path, default=None,
                            help='write input / true / generated views per split here')
     monocular.set_defaults(func=_bench_monocular)

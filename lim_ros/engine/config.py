@@ -25,9 +25,9 @@ def _positive_int(name: str, value: object, minimum: int = 1) -> None:
 class EngineConfig:
     """What the engine loads, how long it remembers, and how it extracts geometry."""
 
-    lrm_checkpoint: str = ''  # '' → the shipped models/lrm_tiny.safetensors
+    lrm_checkpoint: str = ''  # '' → the shipped models/lrm_base.safetensors
     interpolation: str = 'linear'  # a method of `lim_ros.engine.interpolation.METHODS`
-    lim_checkpoint: str = ''  # '' → the shipped models/lim_tiny.safetensors (for 'lim')
+    lim_checkpoint: str = ''  # '' → the shipped models/lim_base.safetensors (for 'lim')
     device: str = 'cpu'  # 'cpu', 'cuda' or 'cuda:N'
     input_mode: str = 'multiview'  # 'multiview' (posed views of a rig) or 'monocular' (1 view)
     monocular_views: str = 'generated'  # monocular: LRM on 1 + K 'generated' views, or 'direct'

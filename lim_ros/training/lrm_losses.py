@@ -84,10 +84,9 @@ def render_losses(rays: RayOutput, target: RayTargets) -> dict[str, torch.Tensor
 
 
 def _binary_cross_entropy(probability: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Return the mean BCE in float32 (F.binary_cross_entropy refuses CUDA autocast)."""
-    p = probability.float().clamp(1e-4, 1 - 1e-4)
-    t = target.float()
-    return -(t * p.log() + (1.0 - t) * (1.0 - p).log()).mean()
+    """Return the mean BCE in float32, outside autocast (which refuses it on CUDA)."""
+    with torch.autocast(probability.device.type, enabled=False):
+        return F.binary_cross_entropy(probability.float().clamp(1e-4, 1 - 1e-4), target.float())
 
 
 def total_loss(terms: dict[str, torch.Tensor], weights: LossWeights) -> torch.Tensor:

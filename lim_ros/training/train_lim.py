@@ -12,7 +12,8 @@ are computed once at start (`KeyframeSet`). Losses at t_m:
 - distillation: L1 between the SDFs decoded from LIM's planes and from the LRM's at t_m
   (truncated), at the instant's query points: the triplane loss measured where it matters;
 - field: the LRM's point and rendering losses (`field_losses`) on LIM's planes, against the
-  world's ground truth at t_m (canonical coordinates off: tracking is a later stage);
+  world's ground truth at t_m (canonical coordinates off by default; lim_base.yaml turns
+  them on, with the position at the sequence's first instant as target);
 - causal consistency (the paper's): pass 1 runs LIM from s to a random α_r < α, pass 2 runs
   LIM from pass 1's output to e at α' = (α - α_r) / (1 - α_r), and pass 2's triplane and
   features take the same triplane losses. ``losses.causal = 0`` is the ablation without it.
