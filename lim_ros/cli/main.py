@@ -73,8 +73,11 @@ def _cache(args: argparse.Namespace) -> None:
     from lim_ros.data.dataset import DataConfig
 
     families = HELD_OUT_FAMILIES if args.split == 'held-out' else SEEN_FAMILIES
+    views = args.views
+    if views is None:
+        views = 1 + len(args.orbit_offsets) if args.cameras == 'orbit' else 6
     config = DataConfig(families=families, num_samples=args.samples, seed=args.seed,
-                        num_views=args.views, image_size=args.size, num_times=args.times,
+                        num_views=views, image_size=args.size, num_times=args.times,
                         gap_range=tuple(args.gap_range), cameras=args.cameras,
                         orbit_offsets=tuple(args.orbit_offsets))
     paths = write_cache(config, args.out, shard_size=args.shard_size, num_workers=args.workers)
@@ -252,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument('--split', choices=('seen', 'held-out'), default='seen')
     cache.add_argument('--samples', type=int, default=2000)
     cache.add_argument('--seed', type=int, default=0)
-    cache.add_argument('--views', type=int, default=6)
+    cache.add_argument('--views', type=int, default=None,
+                       help='views per sample (default 6; with --cameras orbit, 1 + the '
+                       'number of offsets)')
     cache.add_argument('--size', type=int, default=64)
     cache.add_argument('--times', type=int, default=1, help='instants per sample')
     cache.add_argument('--gap-range', type=float, nargs=2, default=[0.1, 0.6],

@@ -6,6 +6,7 @@ import shutil
 
 import imageio.v3 as iio
 from lim_ros.cli.main import main
+from lim_ros.data.cache import CachedDataset
 import pytest
 import torch
 
@@ -146,6 +147,13 @@ def test_demo_monocular_records_and_reconstructs_one_camera(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'x 1 cameras' in out and 'keyframe' in out
     assert iio.imread(tmp_path / 'preview.gif').shape[0] == 2
+
+
+def test_orbit_cache_defaults_to_one_view_per_offset_plus_the_input(tmp_path):
+    out = tmp_path / 'c'
+    assert main(['data', 'cache', '--out', str(out), '--cameras', 'orbit', '--orbit-offsets',
+                 '120', '240', '--samples', '1', '--workers', '1']) == 0
+    assert CachedDataset(out)[0].rgb.shape[1] == 3
 
 
 def test_orbit_cache_and_bench_monocular_name_bad_input(tmp_path, capsys):
