@@ -16,7 +16,12 @@ from pathlib import Path
 import sys
 
 from lim_ros.errors import LimError
-from lim_ros.world.families import FAMILIES, HELD_OUT_FAMILIES, SEEN_FAMILIES
+from lim_ros.world.families import (
+    FAMILIES,
+    HELD_OUT_FAMILIES,
+    SEEN_FAMILIES,
+    TRAINING_ONLY_FAMILIES,
+)
 
 STORAGES = ('sqlite3', 'mcap')
 
@@ -72,7 +77,8 @@ def _cache(args: argparse.Namespace) -> None:
     from lim_ros.data.cache import write_cache
     from lim_ros.data.dataset import DataConfig
 
-    families = HELD_OUT_FAMILIES if args.split == 'held-out' else SEEN_FAMILIES
+    families = args.families or (HELD_OUT_FAMILIES if args.split == 'held-out'
+                                 else SEEN_FAMILIES)
     views = args.views
     if views is None:
         views = 1 + len(args.orbit_offsets) if args.cameras == 'orbit' else 6
@@ -252,7 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.set_defaults(func=_preview)
     cache = data.add_parser('cache', help='render training samples into safetensors shards')
     cache.add_argument('--out', type=Path, required=True)
-    cache.add_argument('--split', choices=('seen', 'held-out'), default='seen')
+    families = cache.add_mutually_exclusive_group()
+    families.add_argument('--split', choices=('seen', 'held-out'), default=None,
+                          help='families of one evaluation split (default: seen)')
+    families.add_argument('--families', nargs='+', choices=sorted(FAMILIES),
+                          help='families to draw from instead of a split (e.g. the seen ones '
+                          'plus the training-only ' + ', '.join(TRAINING_ONLY_FAMILIES) + ')')
     cache.add_argument('--samples', type=int, default=2000)
     cache.add_argument('--seed', type=int, default=0)
     cache.add_argument('--views', type=int, default=None,

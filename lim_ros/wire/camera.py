@@ -41,4 +41,4 @@ def camera_intrinsics(info: object, height: int, width: int) -> torch.Tensor:
             or (K[1, 0], K[2, 0], K[2, 1]) != (0.0, 0.0, 0.0):
         raise ShapeError(f'camera_info: expected k = [fx 0 cx; 0 fy cy; 0 0 1] with fx, fy > 0, '
                          f'got {K.round(6).tolist()}')
-    return torch.from_numpy(K).float()
+    return torch.tensor(K, dtype=torch.float32)  # a copy: info.k may be read-only

@@ -144,6 +144,33 @@ def starfish(b: ObjectBuilder) -> DynamicObject:
     return b.build('starfish', deformation=float(b.uniform(0.3, 0.7)), rotation=1.5)
 
 
+def creature(b: ObjectBuilder) -> DynamicObject:
+    """
+    Build a random body with 2-6 thin limbs of 1-3 segments in random directions (≤ 10 parts).
+
+    A training-only family (domain randomisation): limb count, placement, direction and joints
+    are all drawn, so no particular animal layout is favoured.
+    """
+    size = b.uniform(0.1, 0.3, 3)
+    body = b.add(-1, _any_kind(b), tuple(size.tolist()), along=False)
+    parts = 1
+    for _ in range(int(torch.randint(2, 7, (1,), generator=b.g))):
+        segments = min(int(torch.randint(1, 4, (1,), generator=b.g)), 10 - parts)
+        out = b.random_unit()
+        parent, anchor = body, out * size * 0.8
+        r = float(b.uniform(0.03, 0.07))
+        joint = 'revolute' if float(b.uniform(0, 1)) < 0.5 else 'ball'
+        for s in range(segments):
+            hl = float(b.uniform(0.1, 0.3)) / segments ** 0.5
+            bend = b.random_unit() * 0.5 + torch.tensor([0.0, 0.0, 1.0])
+            parent = b.add(parent, _limb_kind(b), (r, r, hl), anchor=anchor,
+                           direction=out if s == 0 else bend, joint=joint,
+                           amplitude=float(b.uniform(0.4, 1.2)))
+            anchor = (0.0, 0.0, hl)
+        parts += segments
+    return b.build('creature', deformation=float(b.uniform(0.0, 0.4)), rotation=1.2)
+
+
 FAMILIES: dict[str, Callable[[ObjectBuilder], DynamicObject]] = {
     'chain': chain,
     'humanoid': humanoid,
@@ -152,9 +179,11 @@ FAMILIES: dict[str, Callable[[ObjectBuilder], DynamicObject]] = {
     'tumbler': tumbler,
     'quadruped': quadruped,
     'starfish': starfish,
+    'creature': creature,
 }
 HELD_OUT_FAMILIES = ('quadruped', 'starfish')
-SEEN_FAMILIES = tuple(f for f in FAMILIES if f not in HELD_OUT_FAMILIES)
+TRAINING_ONLY_FAMILIES = ('creature',)  # in no evaluation set; add with `data cache --families`
+SEEN_FAMILIES = tuple(f for f in FAMILIES if f not in HELD_OUT_FAMILIES + TRAINING_ONLY_FAMILIES)
 
 
 def check_families(families: tuple[str, ...] | list[str]) -> None:

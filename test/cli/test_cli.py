@@ -156,6 +156,17 @@ def test_orbit_cache_defaults_to_one_view_per_offset_plus_the_input(tmp_path):
     assert CachedDataset(out)[0].rgb.shape[1] == 3
 
 
+def test_cache_draws_from_named_families_instead_of_a_split(tmp_path, capsys):
+    out = tmp_path / 'c'
+    assert main(['data', 'cache', '--out', str(out), '--families', 'creature', '--views', '2',
+                 '--samples', '2', '--workers', '1']) == 0
+    assert {CachedDataset(out)[i].family for i in range(2)} == {'creature'}
+    with pytest.raises(SystemExit):
+        main(['data', 'cache', '--out', str(out), '--families', 'creature', '--split',
+              'held-out', '--samples', '1'])
+    assert 'not allowed with argument' in capsys.readouterr().err
+
+
 def test_orbit_cache_and_bench_monocular_name_bad_input(tmp_path, capsys):
     assert main(['data', 'cache', '--out', str(tmp_path / 'c'), '--cameras', 'orbit',
                  '--views', '6', '--samples', '1']) == 2

@@ -7,6 +7,7 @@ from lim_ros.world.families import (
     HELD_OUT_FAMILIES,
     make_object,
     SEEN_FAMILIES,
+    TRAINING_ONLY_FAMILIES,
 )
 import pytest
 import torch
@@ -17,7 +18,9 @@ PROBE = torch.rand(500, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
 def test_split_is_disjoint_and_holds_out_two_families():
     assert len(HELD_OUT_FAMILIES) >= 2
     assert set(SEEN_FAMILIES).isdisjoint(HELD_OUT_FAMILIES)
-    assert set(SEEN_FAMILIES) | set(HELD_OUT_FAMILIES) == set(FAMILIES)
+    assert set(TRAINING_ONLY_FAMILIES).isdisjoint(set(SEEN_FAMILIES) | set(HELD_OUT_FAMILIES))
+    assert set(SEEN_FAMILIES) | set(HELD_OUT_FAMILIES) | set(TRAINING_ONLY_FAMILIES) == set(
+        FAMILIES)
 
 
 @pytest.mark.parametrize('family', sorted(FAMILIES))
@@ -42,7 +45,7 @@ def test_objects_stay_inside_the_volume_and_move(family):
 
 
 def test_articulated_families_have_two_to_ten_parts():
-    for family in ('chain', 'humanoid', 'quadruped', 'starfish'):
+    for family in ('chain', 'humanoid', 'quadruped', 'starfish', 'creature'):
         counts = {make_object(family, s).num_parts for s in range(4)}
         assert min(counts) >= 2 and max(counts) <= 10, (family, counts)
 
