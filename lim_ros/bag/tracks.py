@@ -2,7 +2,7 @@
 Tracked meshes of ``lim-ros bag``: written to the output bag, and exported track by track.
 
 For every output stamp the `MeshTracker` moves the current track to the stamp; the node's
-tracked topics (`lim_ros.engine.messages.tracked_messages`) are written with the bag
+tracked topics (`lim_ros.engine.messages.TrackedSerializer`) are written with the bag
 timestamp of the output, the anchor and texture once per track. With an export folder, each
 track, when it ends (a new track starts or the bag ends), is written there as
 ``track_<id>.glb`` (animated) and ``track_<id>/track_<id>_<k>.obj`` + ``.mtl`` + ``.png``.
@@ -18,7 +18,7 @@ from lim_ros.bag.topics import (
 )
 from lim_ros.bag.writer import BagWriter
 from lim_ros.engine import ReconstructionEngine
-from lim_ros.engine.messages import tracked_messages
+from lim_ros.engine.messages import TrackedSerializer
 from lim_ros.engine.tracking import MeshTracker, TrackingConfig
 from lim_ros.geometry.track_export import write_track_glb, write_track_obj
 from lim_ros.geometry.tracking import TrackedMesh
@@ -34,7 +34,7 @@ class TrackOutputs:
         self.export_dir = export_dir
         self.exported: list[Path] = []  # GLB files, one per track
         self._frames: list[TrackedMesh] = []  # the current track's, kept only to export it
-        self._track_id: int | None = None
+        self._serialize = TrackedSerializer()
 
     def write(self, stamp_ns: int, frame_id: str, out: BagWriter) -> TrackedMesh:
         """
@@ -43,15 +43,13 @@ class TrackOutputs:
         :raises LimError: if the track cannot be started or moved (nothing is written).
         """
         tracked = self.tracker.tracked_mesh(stamp_ns)
-        new_track = tracked.anchor.track_id != self._track_id
-        blobs = tracked_messages(tracked, frame_id, new_track)
-        if new_track:
+        blobs = self._serialize(tracked, frame_id)
+        if blobs.anchor is not None:
             self.finish()
             out.write(TRACK_ANCHOR_TOPIC, stamp_ns, blobs.anchor)
             out.write(TRACK_TEXTURE_TOPIC, stamp_ns, blobs.texture)
         out.write(TRACKED_MESH_TOPIC, stamp_ns, blobs.mesh)
         out.write(TRACKED_MARKER_TOPIC, stamp_ns, blobs.marker)
-        self._track_id = tracked.anchor.track_id
         if self.export_dir is not None:
             self._frames.append(tracked)
         return tracked

@@ -114,3 +114,22 @@ def tracked_messages(tracked: TrackedMesh, frame_id: str, new_track: bool) -> Tr
                                   tracked.anchor.stamp_ns, frame_id, uv=uvs, track_id=track_id)
         texture = encode_image_cdr(tracked.anchor.texture, tracked.anchor.stamp_ns, frame_id)
     return TrackedMessages(mesh, marker, anchor, texture)
+
+
+class TrackedSerializer:
+    """Serialise successive tracked meshes for one output: anchor and texture once per track."""
+
+    def __init__(self) -> None:
+        """Start with no track seen."""
+        self._track_id: int | None = None  # the track whose anchor was serialised last
+
+    def __call__(self, tracked: TrackedMesh, frame_id: str) -> TrackedMessages:
+        """
+        Serialise ``tracked``; ``anchor`` and ``texture`` are set when its track is new here.
+
+        :raises ShapeError: if the geometry is not finite (nothing is remembered then).
+        """
+        new_track = tracked.anchor.track_id != self._track_id
+        messages = tracked_messages(tracked, frame_id, new_track)
+        self._track_id = tracked.anchor.track_id
+        return messages

@@ -20,7 +20,7 @@ Every header has ``frame_id`` = the volume frame and ``stamp`` = the reconstruct
 """
 
 from lim_ros.engine import Reconstruction
-from lim_ros.engine.messages import output_messages, tracked_messages
+from lim_ros.engine.messages import output_messages, TrackedSerializer
 from lim_ros.geometry.tracking import TrackedMesh
 from lim_ros_msgs.msg import IndexedMesh
 from rclpy.node import Node
@@ -62,15 +62,13 @@ class TrackedPublishers:
         self.marker = node.create_publisher(Marker, '~/tracked_mesh_marker', LATCHED_QOS)
         self.anchor = node.create_publisher(IndexedMesh, '~/tracked_mesh/anchor', LATCHED_QOS)
         self.texture = node.create_publisher(Image, '~/tracked_mesh/texture', LATCHED_QOS)
-        self._track_id: int | None = None  # the track whose anchor was published last
+        self._serialize = TrackedSerializer()
 
     def publish(self, tracked: TrackedMesh, frame_id: str) -> None:
         """Publish ``tracked``; the anchor and texture only when its track is new here."""
-        new_track = tracked.anchor.track_id != self._track_id
-        blobs = tracked_messages(tracked, frame_id, new_track)
-        if new_track:
+        blobs = self._serialize(tracked, frame_id)
+        if blobs.anchor is not None:
             self.anchor.publish(blobs.anchor)
             self.texture.publish(blobs.texture)
-            self._track_id = tracked.anchor.track_id
         self.mesh.publish(blobs.mesh)
         self.marker.publish(blobs.marker)

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from engine.scene import camera_images, OBJECT
 from lim_ros.engine import EngineConfig, ReconstructionEngine
-from lim_ros.engine.messages import tracked_messages
+from lim_ros.engine.messages import TrackedSerializer
 from lim_ros.engine.tracking import MeshTracker, TrackingConfig
 from lim_ros.errors import ConfigError, StampError
 from lim_ros.geometry.tracking import field_jacobian, TrackerConfig
@@ -91,15 +91,20 @@ def test_the_correspondence_field_is_differentiable(engine):
 
 
 def test_tracked_messages_send_uvs_and_texture_only_with_a_new_track(engine):
-    tracked = MeshTracker(engine, SMALL).tracked_mesh(T0 + SECOND // 10)
-    first = tracked_messages(tracked, 'lim_volume', new_track=True)
+    tracker = MeshTracker(engine, SMALL)
+    tracked = tracker.tracked_mesh(T0 + SECOND // 10)
+    serialize = TrackedSerializer()
+    first = serialize(tracked, 'lim_volume')
     mesh, anchor = parse_indexed_mesh_cdr(first.mesh), parse_indexed_mesh_cdr(first.anchor)
     assert mesh.uv is None and mesh.track_id == anchor.track_id == 1
     assert np.array_equal(mesh.faces, anchor.faces) and anchor.uv.shape == (len(mesh.vertices), 2)
     assert (mesh.stamp_ns, anchor.stamp_ns) == (T0 + SECOND // 10, T0)
     assert isinstance(first.texture, bytes) and len(first.texture) > 64 * 64 * 3
-    later = tracked_messages(tracked, 'lim_volume', new_track=False)
+    later = serialize(tracked, 'lim_volume')
     assert later.anchor is None and later.texture is None and later.mesh == first.mesh
+    back = tracker.tracked_mesh(T0)  # time going back starts track 2
+    assert parse_indexed_mesh_cdr(serialize(back, 'lim_volume').anchor).track_id == 2
+    assert TrackedSerializer()(tracked, 'lim_volume').anchor == first.anchor
 
 
 def test_bad_tracking_settings_are_refused_naming_them():
