@@ -2,8 +2,9 @@
 ``lim-ros train lrm``: train the LRM on cached samples of the synthetic world.
 
 Reproducible from ``seed`` (batch choice, view split, rays); checkpoints, resuming and the log
-are `lim_ros.training.loop`'s. Validation IoU is computed on uniform points of a fixed set of
-seen and held-out objects, rendered once at start.
+are `lim_ros.training.loop`'s; ``init_checkpoint`` starts from a trained LRM's weights (the
+optimiser and schedule start afresh). Validation IoU is computed on uniform points of a fixed
+set of seen and held-out objects, rendered once at start.
 """
 
 from dataclasses import dataclass, field
@@ -11,8 +12,9 @@ from pathlib import Path
 
 from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
+from lim_ros.errors import ConfigError
 from lim_ros.metrics import mean_sign_iou
-from lim_ros.models.lrm import LRM, LRMConfig
+from lim_ros.models.lrm import load_lrm, LRM, LRMConfig
 from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.field_losses import field_losses
 from lim_ros.training.loop import LossTerms, run_training, Trainee
@@ -50,6 +52,7 @@ class LRMTrainConfig:
     log_every: int = 25
     checkpoint_every: int = 250
     val_samples: int = 16  # per split (seen, held-out)
+    init_checkpoint: str = ''  # an LRM safetensors (same model config) to fine-tune from
 
 
 def validation_set(cfg: LRMTrainConfig, families: tuple[str, ...], seed: int) -> WorldSample:
@@ -100,6 +103,12 @@ def train(cfg: LRMTrainConfig, resume: bool = True) -> dict:
     val = {'seen': validation_set(cfg, SEEN_FAMILIES, 10_001),
            'held_out': validation_set(cfg, HELD_OUT_FAMILIES, 10_002)}
     model = LRM(cfg.model).to(device)
+    if cfg.init_checkpoint:
+        start = load_lrm(cfg.init_checkpoint)
+        if start.config != cfg.model:
+            raise ConfigError(f'init_checkpoint: {cfg.init_checkpoint} holds a different model '
+                              f'config than `model` ({start.config})')
+        model.load_state_dict(start.state_dict())
 
     def step_terms(g: torch.Generator) -> LossTerms:
         idx = torch.randint(len(data), (cfg.batch_size,), generator=g)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lim_ros.data.cache import CachedDataset, write_cache
 from lim_ros.data.dataset import DataConfig
-from lim_ros.errors import CheckpointError
+from lim_ros.errors import CheckpointError, ConfigError
 from lim_ros.models.lrm import load_lrm
 from lim_ros.training.log_summary import summarise
 from lim_ros.training.loop import learning_rate
@@ -61,6 +61,20 @@ def test_same_seed_same_weights(cache, tmp_path):
     a = load_file(str(tmp_path / 'a' / 'last.safetensors'))
     b = load_file(str(tmp_path / 'b' / 'last.safetensors'))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_run_can_start_from_a_trained_checkpoint(cache, tmp_path):
+    train(_config(cache, tmp_path / 'a', 2))
+    start = tmp_path / 'a' / 'best.safetensors'
+    tuned = dataclasses.replace(_config(cache, tmp_path / 'b', 2), lr=0.0,
+                                init_checkpoint=str(start))
+    train(tuned)  # a zero learning rate keeps the starting weights
+    a, b = load_lrm(start).state_dict(), load_lrm(tmp_path / 'b' / 'best.safetensors').state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    other = dataclasses.replace(tuned, out_dir=str(tmp_path / 'c'),
+                                model=dataclasses.replace(TINY_LRM, decoder_layers=3))
+    with pytest.raises(ConfigError, match='init_checkpoint: .* different model config'):
+        train(other)
 
 
 def test_learning_rate_warms_up_then_decays():
