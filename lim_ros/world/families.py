@@ -152,10 +152,9 @@ def creature(b: ObjectBuilder) -> DynamicObject:
     are all drawn, so no particular animal layout is favoured.
     """
     size = b.uniform(0.1, 0.3, 3)
-    body = b.add(-1, _any_kind(b), tuple(size.tolist()), along=False)
-    parts = 1
+    body = last = b.add(-1, _any_kind(b), tuple(size.tolist()), along=False)
     for _ in range(int(torch.randint(2, 7, (1,), generator=b.g))):
-        segments = min(int(torch.randint(1, 4, (1,), generator=b.g)), 10 - parts)
+        segments = min(int(torch.randint(1, 4, (1,), generator=b.g)), 9 - last)  # ≤ 10 parts
         out = b.random_unit()
         parent, anchor = body, out * size * 0.8
         r = float(b.uniform(0.03, 0.07))
@@ -167,7 +166,7 @@ def creature(b: ObjectBuilder) -> DynamicObject:
                            direction=out if s == 0 else bend, joint=joint,
                            amplitude=float(b.uniform(0.4, 1.2)))
             anchor = (0.0, 0.0, hl)
-        parts += segments
+        last = max(last, parent)
     return b.build('creature', deformation=float(b.uniform(0.0, 0.4)), rotation=1.2)
 
 
