@@ -18,7 +18,8 @@ both with the LRM evaluation's scoring (IoU, Chamfer-L1, F-score; PSNR on two no
 (generation included) on this machine.
 
 The generator's own quality, per split: PSNR and SSIM of its views against the true renders
-at every instant, next to two trivial baselines (the input view copied, an all-white image),
+at every instant, next to two trivial baselines (the input view copied, an all-white image)
+and, for a generator with a prior, the PSNR of its prior views alone (what diffusion adds),
 and its temporal consistency: the mean frame-to-frame change of its views divided by the
 true views' change, with the initial noise shared by every frame (as the engine runs it) and
 with fresh noise per frame (1 is the truth's change; more is flicker).
@@ -125,21 +126,26 @@ class GeneratedSet:
     true: torch.Tensor  # (N, T, K, 3, H, W)
     shared: torch.Tensor  # (N, T, K, 3, H, W) generated, one initial noise for all frames
     fresh: torch.Tensor  # (N, T, K, 3, H, W) generated, new initial noise per frame
+    prior: torch.Tensor | None  # (N, T, K, 3, H, W) the generator's prior views, or None
 
 
 @torch.no_grad()
 def generate_all(generator: PipelineGenerator, samples: list[WorldSample]) -> GeneratedSet:
     """Generate every instant's views of ``samples``, with shared and with fresh noise."""
-    shared, fresh = [], []
+    shared, fresh, prior = [], [], []
     for sample in samples:
         source = sample.cameras().select(slice(0, 1))
         for views, seed_shift in ((shared, 0), (fresh, 1)):
             views.append(torch.stack([
                 replace(generator, seed=generator.seed + seed_shift * (1 + i)).generate(
                     sample.rgb[i, 0], source).images.cpu() for i in range(len(FRACTIONS))]))
+        if generator.prior is not None:
+            targets = sample.cameras().select(slice(1, None))
+            prior.append(torch.stack([generator.prior.views(sample.rgb[i, 0], source, targets)
+                                      for i in range(len(FRACTIONS))]))
     return GeneratedSet(torch.stack([s.rgb[:, :1] for s in samples]),
                         torch.stack([s.rgb[:, 1:] for s in samples]), torch.stack(shared),
-                        torch.stack(fresh))
+                        torch.stack(fresh), torch.stack(prior) if prior else None)
 
 
 def generator_scores(views: GeneratedSet) -> dict[str, float]:
@@ -148,10 +154,11 @@ def generator_scores(views: GeneratedSet) -> dict[str, float]:
         return float((images[:, 1:] - images[:, :-1]).abs().mean())
 
     true = views.true
+    prior = {} if views.prior is None else {'psnr_prior_alone': psnr(views.prior, true)}
     return {'psnr': psnr(views.shared, true),
             'ssim': ssim(views.shared.flatten(0, 2), true.flatten(0, 2)),
             'psnr_copy_input': psnr(views.inputs.expand_as(true), true),
-            'psnr_white': psnr(torch.ones_like(true), true),
+            'psnr_white': psnr(torch.ones_like(true), true), **prior,
             'temporal_change_shared_noise': change(views.shared) / change(true),
             'temporal_change_fresh_noise': change(views.fresh) / change(true)}
 

@@ -372,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "keyframe, and the generator's image quality")
     monocular.add_argument('--lrm', type=Path, default=Path('models/lrm_base.safetensors'))
     monocular.add_argument('--generator', type=Path,
-                           default=Path('models/mvdiff_tiny.safetensors'),
+                           default=Path('models/mvdiff_prior.safetensors'),
                            help='our .safetensors checkpoint or a local diffusers pipeline '
                            'folder')
     monocular.add_argument('--steps', type=int, default=0,

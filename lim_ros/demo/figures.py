@@ -13,14 +13,11 @@ import imageio.v3 as iio
 from lim_ros.cameras import Cameras, intrinsics, look_at, spherical
 from lim_ros.data.preview import grid
 from lim_ros.engine import ReconstructionEngine
-from lim_ros.engine.extraction import sdf_grid
-from lim_ros.eval.lrm_eval import LRMEvalConfig
+from lim_ros.engine.extraction import triplane_field
 from lim_ros.render.fields import Field, GridField
 from lim_ros.render.sphere_tracer import render
 import numpy as np
 import torch
-
-SDF_CLAMP = LRMEvalConfig().sdf_clamp  # the LRM's SDF is trained truncated at this distance
 
 
 def novel_camera(size: int, azimuth_deg: float = 90.0, elevation_deg: float = 35.0,
@@ -41,11 +38,7 @@ def novel_camera(size: int, azimuth_deg: float = 90.0, elevation_deg: float = 35
 def reconstruction_field(engine: ReconstructionEngine, stamp_ns: int,
                          resolution: int) -> GridField:
     """Return the engine's shape at ``stamp_ns`` as a renderable field in the unit cube."""
-    planes = engine.triplane(stamp_ns)
-    device = planes.device
-    grid_values = sdf_grid(engine.lrm.decode, planes, resolution).cpu()
-    return GridField(grid_values.clamp(-SDF_CLAMP, SDF_CLAMP),
-                     lambda p: engine.lrm.decode(planes, p[None].to(device)).albedo[0].cpu())
+    return triplane_field(engine.lrm.decode, engine.triplane(stamp_ns), resolution)
 
 
 @torch.no_grad()

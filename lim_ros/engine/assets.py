@@ -12,7 +12,7 @@ from lim_ros.errors import CheckpointError
 
 DEFAULT_LRM = 'lrm_base.safetensors'
 DEFAULT_LIM = 'lim_base.safetensors'
-DEFAULT_GENERATOR = 'mvdiff_tiny.safetensors'
+DEFAULT_GENERATOR = 'mvdiff_prior.safetensors'
 
 
 def shipped_model(name: str) -> Path:

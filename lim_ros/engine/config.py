@@ -31,7 +31,7 @@ class EngineConfig:
     device: str = 'cpu'  # 'cpu', 'cuda' or 'cuda:N'
     input_mode: str = 'multiview'  # 'multiview' (posed views of a rig) or 'monocular' (1 view)
     monocular_views: str = 'generated'  # monocular: LRM on 1 + K 'generated' views, or 'direct'
-    generator_checkpoint: str = ''  # '' → the shipped models/mvdiff_tiny.safetensors
+    generator_checkpoint: str = ''  # '' → the shipped models/mvdiff_prior.safetensors
     generator_steps: int = 0  # denoising steps of the generator; 0: its default
     generator_seed: int = 0  # seed of the generator's initial noise, the same for every frame
     generator_trust_code: bool = False  # let a pipeline folder run its own pipeline.py

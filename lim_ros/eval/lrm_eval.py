@@ -20,6 +20,7 @@ from lim_ros.bench.report import report
 from lim_ros.cameras import Cameras
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.data.preview import grid
+from lim_ros.engine.extraction import SDF_CLAMP
 from lim_ros.errors import ShapeError
 from lim_ros.geometry.grid import evaluate_on_grid, grid_points, grid_spacing
 from lim_ros.geometry.mesh import extract_mesh
@@ -53,7 +54,7 @@ class LRMEvalConfig:
     grid_resolution: int = 64
     surface_points: int = 10_000
     f_score_tau: float = 0.02  # metres in the unit-cube volume
-    sdf_clamp: float = 0.1  # the LRM's SDF is trained truncated at this distance
+    sdf_clamp: float = SDF_CLAMP
 
 
 def evaluation_set(cfg: LRMEvalConfig, image_size: int, split: str) -> list[WorldSample]:

@@ -10,6 +10,16 @@ camera's elevation enters as a sinusoidal embedding added to the timestep's (dif
 ``class_embed_type='timestep'``). Training uses a DDPM noise schedule with v-prediction;
 sampling is deterministic DDIM (eta 0) with a fixed number of steps, so the same initial noise
 and the same input give the same views.
+
+With ``prior: 'lrm_render'`` the model is also given K prior views: renders, at the target
+cameras, of what the LRM reconstructs from the input view alone (`lim_ros.monocular.prior`),
+as 3·K more conditioning channels; it then diffuses the residual ``target - prior`` (in
+[-1, 1]) instead of the target, and a sample is ``prior + residual``. Conditioning a view
+generator on renders of a coarse 3D estimate follows ReconFusion (Wu et al., CVPR 2024); the
+residual keeps a small model from having to redraw what the prior already gets right. Such a
+model can also sample from part of the schedule (``sample_strength`` < 1, SDEdit, Meng et al.
+ICLR 2022): it starts from the prior (a zero residual) noised to the level of that fraction of
+the DDIM steps, so the views stay closer to the prior.
 """
 
 from dataclasses import dataclass
@@ -22,6 +32,7 @@ import torch
 from torch import nn
 
 KIND = 'mvdiff'
+PRIORS = ('none', 'lrm_render')
 _ELEVATION_SCALE = 1000.0 / 180.0  # elevation -90..90 degrees to the timesteps' 0..1000 range
 
 
@@ -39,6 +50,10 @@ class MVDiffusionConfig:
     beta_schedule: str = 'squaredcos_cap_v2'
     prediction_type: str = 'v_prediction'  # or 'epsilon'
     sample_steps: int = 25  # DDIM steps at inference
+    prior: str = 'none'  # 'none', or 'lrm_render': conditioned on renders of the LRM's guess
+    prior_lrm: str = ''  # the prior's LRM: a shipped model's file name or a path
+    prior_grid: int = 48  # SDF grid of the prior's render, per side
+    sample_strength: float = 1.0  # fraction of the DDIM steps run; < 1 only with a prior
 
     def __post_init__(self) -> None:
         """Reject invalid values with the field's name."""
@@ -56,7 +71,15 @@ class MVDiffusionConfig:
         if self.prediction_type not in ('v_prediction', 'epsilon'):
             raise ConfigError(f"prediction_type: expected 'v_prediction' or 'epsilon', "
                               f'got {self.prediction_type!r}')
-        for name in ('layers_per_block', 'train_timesteps', 'sample_steps'):
+        if self.prior not in PRIORS:
+            raise ConfigError(f'prior: expected one of {PRIORS}, got {self.prior!r}')
+        if self.has_prior and not self.prior_lrm:
+            raise ConfigError("prior_lrm: expected the prior's LRM checkpoint, got ''")
+        partial = self.sample_strength < 1.0
+        if not 0.0 < self.sample_strength <= 1.0 or (partial and not self.has_prior):
+            raise ConfigError(f'sample_strength: expected a value in (0, 1], below 1 only with '
+                              f'a prior, got {self.sample_strength} (prior {self.prior!r})')
+        for name in ('layers_per_block', 'train_timesteps', 'sample_steps', 'prior_grid'):
             if getattr(self, name) <= 0:
                 raise ConfigError(f'{name}: expected a positive value, got {getattr(self, name)}')
 
@@ -65,6 +88,11 @@ class MVDiffusionConfig:
         """K, the number of generated views."""
         return len(self.offsets_deg)
 
+    @property
+    def has_prior(self) -> bool:
+        """Whether the model takes prior views (and diffuses residuals over them)."""
+        return self.prior != 'none'
+
     def scheduler_kwargs(self) -> dict:
         """Keyword arguments of the diffusers schedulers (DDPM for training, DDIM to sample)."""
         return {'num_train_timesteps': self.train_timesteps, 'beta_schedule': self.beta_schedule,
@@ -72,14 +100,14 @@ class MVDiffusionConfig:
 
 
 def build_unet(cfg: MVDiffusionConfig) -> nn.Module:
-    """Build the diffusers ``UNet2DModel`` of ``cfg``: K·3 + 3 channels in, K·3 out."""
+    """Build the diffusers ``UNet2DModel`` of ``cfg``: K·3 + 3 (+ K·3 prior) in, K·3 out."""
     from diffusers import UNet2DModel
 
     levels = len(cfg.block_channels)
     attention = [i >= levels - cfg.attention_levels for i in range(levels)]
     return UNet2DModel(
         sample_size=cfg.image_size,
-        in_channels=3 * cfg.num_targets + 3,
+        in_channels=3 * cfg.num_targets * (2 if cfg.has_prior else 1) + 3,
         out_channels=3 * cfg.num_targets,
         down_block_types=tuple('AttnDownBlock2D' if a else 'DownBlock2D' for a in attention),
         up_block_types=tuple('AttnUpBlock2D' if a else 'UpBlock2D' for a in attention[::-1]),
@@ -92,9 +120,35 @@ def build_unet(cfg: MVDiffusionConfig) -> nn.Module:
     )
 
 
-def denoiser_input(noisy: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-    """Stack noisy targets (B, K·3, H, W) and the view, mapped to [-1, 1], as the UNet input."""
-    return torch.cat([noisy, 2.0 * condition - 1.0], dim=1)
+def denoiser_input(noisy: torch.Tensor, condition: torch.Tensor,
+                   prior: torch.Tensor | None = None) -> torch.Tensor:
+    """
+    Stack the UNet input: noisy (B, K·3, H, W), then the view and the prior mapped to [-1, 1].
+
+    ``condition`` is the input view (B, 3, H, W), ``prior`` the prior views (B, K, 3, H, W) or
+    None, both in [0, 1].
+    """
+    parts = [noisy, 2.0 * condition - 1.0]
+    if prior is not None:
+        parts.append(2.0 * rearrange(prior, 'b k c h w -> b (k c) h w') - 1.0)
+    return torch.cat(parts, dim=1)
+
+
+def diffused_target(targets: torch.Tensor, prior: torch.Tensor | None) -> torch.Tensor:
+    """
+    Return what the model diffuses, (B, K·3, H, W) in [-1, 1], for views (B, K, 3, H, W).
+
+    Views and prior are in [0, 1]. Without a prior, the views mapped to [-1, 1]; with prior
+    views (same shape), the residual ``targets - prior``.
+    """
+    x0 = targets - prior if prior is not None else 2.0 * targets - 1.0
+    return rearrange(x0, 'b k c h w -> b (k c) h w')
+
+
+def views_of(x0: torch.Tensor, prior: torch.Tensor | None) -> torch.Tensor:
+    """Invert `diffused_target`: views (B, K, 3, H, W) in [0, 1] of a sample (B, K·3, H, W)."""
+    x0 = rearrange(x0.clamp(-1.0, 1.0), 'b (k c) h w -> b k c h w', c=3)
+    return (prior + x0).clamp(0.0, 1.0) if prior is not None else (x0 + 1.0) / 2.0
 
 
 def elevation_label(elevation_deg: torch.Tensor) -> torch.Tensor:
@@ -104,25 +158,35 @@ def elevation_label(elevation_deg: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_views(unet: nn.Module, scheduler, condition: torch.Tensor,
-                 elevation_deg: torch.Tensor, noise: torch.Tensor, steps: int) -> torch.Tensor:
+                 elevation_deg: torch.Tensor, noise: torch.Tensor, steps: int,
+                 prior: torch.Tensor | None = None, strength: float = 1.0) -> torch.Tensor:
     """
     Denoise ``noise`` (B, K·3, H, W) into K views (B, K, 3, H, W) in [0, 1] with ``scheduler``.
 
     ``condition`` (B, 3, H, W) is the input view in [0, 1], ``elevation_deg`` (B,) its camera's
-    elevation; ``scheduler`` is a diffusers scheduler (DDIM here; its ``set_timesteps`` state is
-    reset for these ``steps``). Shared by `MultiViewDiffusion.generate` and the diffusers
-    pipeline, so both give the same views for the same noise.
+    elevation, ``prior`` the prior views (B, K, 3, H, W) of a model with a prior, else None;
+    ``scheduler`` is a diffusers scheduler (DDIM here; its ``set_timesteps`` state is reset for
+    these ``steps``). With ``strength`` < 1 (a prior only) only the last round(strength·steps)
+    steps run, from the zero residual noised to the first of them. Shared by
+    `MultiViewDiffusion.generate` and the diffusers pipeline, so both give the same views for
+    the same noise.
     """
     scheduler.set_timesteps(steps, device=noise.device)
     labels = elevation_label(elevation_deg).to(noise.device)
+    timesteps = scheduler.timesteps
     x = noise * scheduler.init_noise_sigma
+    if strength < 1.0:
+        if prior is None:
+            raise ShapeError(f'strength: {strength} < 1 needs prior views (SDEdit from the prior)')
+        timesteps = timesteps[len(timesteps) - max(1, round(strength * len(timesteps))):]
+        x = noise * (1.0 - scheduler.alphas_cumprod[int(timesteps[0])]).sqrt()
     dtype = next(unet.parameters()).dtype
-    for t in scheduler.timesteps:
+    for t in timesteps:
         inp = scheduler.scale_model_input(x, t)
-        out = unet(denoiser_input(inp, condition).to(dtype), t.expand(x.shape[0]),
+        out = unet(denoiser_input(inp, condition, prior).to(dtype), t.expand(x.shape[0]),
                    class_labels=labels.to(dtype)).sample
         x = scheduler.step(out.float(), t, x, eta=0.0).prev_sample
-    return rearrange((x.clamp(-1.0, 1.0) + 1.0) / 2.0, 'b (k c) h w -> b k c h w', c=3)
+    return views_of(x, prior)
 
 
 class MultiViewDiffusion(nn.Module):
@@ -135,19 +199,33 @@ class MultiViewDiffusion(nn.Module):
         self.unet = build_unet(config)
 
     def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor, condition: torch.Tensor,
-                elevation_deg: torch.Tensor) -> torch.Tensor:
+                elevation_deg: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
         """
         Predict v (or epsilon) (B, K·3, H, W) for ``noisy`` (B, K·3, H, W) at ``timesteps`` (B,).
 
         ``condition`` (B, 3, H, W) is the input view in [0, 1]; ``elevation_deg`` (B,) its
-        camera's elevation in degrees.
+        camera's elevation in degrees; ``prior`` (B, K, 3, H, W) in [0, 1] the prior views,
+        given exactly when the config has a prior.
         """
         b = noisy.shape[0]
         size = self.config.image_size
         check_shape('noisy', tuple(noisy.shape), (b, 3 * self.config.num_targets, size, size))
         check_shape('condition', tuple(condition.shape), (b, 3, size, size))
-        return self.unet(denoiser_input(noisy, condition), timesteps,
+        self.check_prior(prior, b)
+        return self.unet(denoiser_input(noisy, condition, prior), timesteps,
                          class_labels=elevation_label(elevation_deg)).sample
+
+    def check_prior(self, prior: torch.Tensor | None, batch: int) -> None:
+        """Raise ShapeError unless ``prior`` is (B, K, 3, H, W) with a prior, None without."""
+        if not self.config.has_prior:
+            if prior is not None:
+                raise ShapeError('prior: this model has no prior (prior: none), got prior views')
+            return
+        if prior is None:
+            raise ShapeError(f'prior: this model needs its {self.config.prior!r} prior views, '
+                             'got none')
+        size = self.config.image_size
+        check_shape('prior', tuple(prior.shape), (batch, self.config.num_targets, 3, size, size))
 
     def training_scheduler(self):
         """Return a diffusers ``DDPMScheduler`` with this model's noise schedule."""
@@ -167,19 +245,21 @@ class MultiViewDiffusion(nn.Module):
         return torch.randn(batch, 3 * self.config.num_targets, size, size, generator=generator)
 
     def generate(self, condition: torch.Tensor, elevation_deg: torch.Tensor,
-                 noise: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+                 noise: torch.Tensor, steps: int | None = None,
+                 prior: torch.Tensor | None = None) -> torch.Tensor:
         """
         K views (B, K, 3, H, W) in [0, 1] of input views ``condition`` (B, 3, H, W) in [0, 1].
 
         ``noise`` (B, K·3, H, W) is the initial noise (the same noise for every frame of a
         sequence keeps the generated views consistent over time); ``steps`` DDIM steps
-        (default: the config's ``sample_steps``).
+        (default: the config's ``sample_steps``); ``prior`` as in `forward`.
         """
         b = condition.shape[0]
         size = self.config.image_size
         check_shape('condition', tuple(condition.shape), (b, 3, size, size))
         check_shape('noise', tuple(noise.shape), (b, 3 * self.config.num_targets, size, size))
         check_shape('elevation_deg', tuple(elevation_deg.shape), (b,))
+        self.check_prior(prior, b)
         if not torch.isfinite(condition).all() or condition.min() < 0 or condition.max() > 1:
             raise ShapeError('condition: expected finite values in [0, 1]')
         device = next(self.parameters()).device
@@ -187,7 +267,9 @@ class MultiViewDiffusion(nn.Module):
         self.eval()
         views = sample_views(self.unet, self.sampling_scheduler(), condition.to(device),
                              elevation_deg.to(device), noise.to(device),
-                             steps or self.config.sample_steps)
+                             steps or self.config.sample_steps,
+                             None if prior is None else prior.to(device),
+                             self.config.sample_strength)
         self.train(was_training)
         return views
 

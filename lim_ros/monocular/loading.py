@@ -15,6 +15,7 @@ Zero123++ v1.2: ``{"offsets_deg": [30, 90, 150, 210, 270, 330], "elevations_deg"
 from dataclasses import dataclass
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lim_ros.cameras import Cameras, elevation_deg
 from lim_ros.config_io import from_dict
@@ -24,6 +25,9 @@ import numpy as np
 from PIL import Image
 import torch
 import torch.nn.functional as F
+
+if TYPE_CHECKING:  # the prior needs the engine, which imports this module
+    from lim_ros.monocular.prior import RenderedPrior
 
 LAYOUT_FILE = 'lim_views.json'
 
@@ -97,6 +101,7 @@ class PipelineGenerator:
     layout: ViewLayout
     steps: int = 0  # denoising steps; 0: the pipeline's default
     seed: int = 0  # the initial noise's seed, the same for every frame
+    prior: 'RenderedPrior | None' = None  # the prior views' maker, for our models with a prior
 
     def generate(self, view: torch.Tensor, camera: Cameras) -> GeneratedViews:
         """
@@ -110,6 +115,10 @@ class PipelineGenerator:
         kwargs = {'num_inference_steps': self.steps} if self.steps else {}
         if self.layout.elevation_argument:
             kwargs[self.layout.elevation_argument] = float(elevation_deg(camera)[0])
+        if self.prior is not None:
+            size = self.pipe.image_size
+            kwargs['prior_views'] = _resized(self.prior.views(view.detach(), camera, cameras),
+                                             size, size)[None]
         grid = self.pipe(Image.fromarray(pixels.cpu().numpy()),
                          generator=torch.Generator().manual_seed(self.seed), **kwargs).images[0]
         tiles = torch.from_numpy(np.asarray(grid.convert('RGB')).copy()).permute(2, 0, 1)
@@ -119,9 +128,15 @@ class PipelineGenerator:
                                   f'does not split into the layout grid {rows} x {cols}')
         tiles = tiles.float().div(255.0).unflatten(1, (rows, -1)).unflatten(3, (cols, -1))
         images = tiles.permute(1, 3, 0, 2, 4).flatten(0, 1)  # (K, 3, h, w), row-major
-        images = F.interpolate(images, size=(h, w), mode='bilinear', align_corners=False,
-                               antialias=True).clamp(0.0, 1.0)
-        return GeneratedViews(images.to(view.device), cameras)
+        return GeneratedViews(_resized(images, h, w).to(view.device), cameras)
+
+
+def _resized(images: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Return images (K, 3, h', w') in [0, 1] resized to h x w (antialiased bilinear)."""
+    if tuple(images.shape[-2:]) == (h, w):
+        return images
+    return F.interpolate(images, size=(h, w), mode='bilinear', align_corners=False,
+                         antialias=True).clamp(0.0, 1.0)
 
 
 def load_generator(path: str | Path, device: torch.device | str = 'cpu', steps: int = 0,
@@ -130,16 +145,22 @@ def load_generator(path: str | Path, device: torch.device | str = 'cpu', steps: 
     Load the generator at ``path``: our ``.safetensors`` checkpoint or a pipeline folder.
 
     ``steps`` 0 leaves the number of denoising steps to the pipeline (ours: the
-    checkpoint's ``sample_steps``); ``trust_code`` as in `load_local_pipeline`.
+    checkpoint's ``sample_steps``); ``trust_code`` as in `load_local_pipeline`. Our model with
+    a prior comes with it (its LRM loaded on ``device``).
     """
     from lim_ros.monocular.pipeline import MultiViewPipeline
+    from lim_ros.monocular.prior import load_prior
 
     path = Path(path)
     if path.suffix == '.safetensors':
         pipe = MultiViewPipeline.from_checkpoint(path).to(device)
-        return PipelineGenerator(pipe, own_layout(pipe), steps, seed)
-    pipe, layout = load_local_pipeline(path, device, trust_code)
-    return PipelineGenerator(pipe, layout, steps, seed)
+        layout = own_layout(pipe)
+    else:
+        pipe, layout = load_local_pipeline(path, device, trust_code)
+    prior = None
+    if isinstance(pipe, MultiViewPipeline) and pipe.config.prior != 'none':
+        prior = load_prior(pipe.config.prior_lrm, pipe.config.prior_grid, device)
+    return PipelineGenerator(pipe, layout, steps, seed, prior)
 
 
 def _json_file(path: Path, why: str) -> dict:

@@ -68,7 +68,7 @@ SPECS: dict[str, tuple[str, dict]] = {
                         'the single view)', _one_of(MONOCULAR_VIEWS)),
     'generator_checkpoint': ('multi-view generator: our .safetensors checkpoint or a local '
                              'diffusers pipeline folder (Zero123++ style, with lim_views.json); '
-                             'empty: the shipped models/mvdiff_tiny.safetensors', {}),
+                             'empty: the shipped models/mvdiff_prior.safetensors', {}),
     'generator_steps': ("the generator's denoising steps; 0: its default", _int_range(0)),
     'generator_seed': ("seed of the generator's initial noise, the same for every frame",
                        _int_range(0)),

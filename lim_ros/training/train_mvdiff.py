@@ -8,25 +8,42 @@ pairs; when the offsets are the uniform cycle k·360/(K+1) any of the K+1 views 
 horizontal mirror of all views with the targets in reverse order is an equally valid sample.
 Loss: MSE of the UNet's v (or epsilon) prediction at a uniform DDPM timestep.
 
+A model with a prior (``model.prior: lrm_render``) is trained on the prior views of each
+sample's view 0 (the LRM on that view, rendered at the targets; `lim_ros.monocular.prior`),
+computed once and kept next to the cache in ``prior_<LRM file stem>_<grid>.safetensors``; view
+0 is then always the input (mirroring stays). When the run ends, the best checkpoint's
+``sample_strength`` is chosen among ``strengths`` by the same validation (with the model's own
+``sample_steps``) and written into it; the choice is in ``strength.json``.
+
 Validation: PSNR of the views generated (fixed noise, ``val_steps`` DDIM steps) from the input
 view of a fixed set of seen and held-out objects against their true renders.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+import json
 from pathlib import Path
 
-from einops import rearrange
 from lim_ros.cameras import Cameras, elevation_deg, orbit
 from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset
 from lim_ros.errors import ConfigError
 from lim_ros.metrics import psnr
-from lim_ros.models.multiview_diffusion import KIND, MultiViewDiffusion, MVDiffusionConfig
+from lim_ros.models.checkpoint import load_model, save_checkpoint
+from lim_ros.models.multiview_diffusion import (
+    diffused_target,
+    KIND,
+    MultiViewDiffusion,
+    MVDiffusionConfig,
+)
+from lim_ros.monocular.prior import load_prior, RenderedPrior
 from lim_ros.training.batches import stack_samples
 from lim_ros.training.loop import LossTerms, run_training, Trainee
 from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
+from safetensors import safe_open, SafetensorError
+from safetensors.torch import save_file
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,7 @@ class MVDiffTrainConfig:
     checkpoint_every: int = 500
     val_samples: int = 8  # per split (seen, held-out)
     val_steps: int = 10  # DDIM steps of validation sampling
+    strengths: tuple[float, ...] = (1.0, 0.5, 0.35, 0.25, 0.15, 0.1)  # prior models' choices
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,8 @@ class OrbitViews:
 
     rgb: torch.Tensor  # (N, T, 1 + K, 3, H, W) in [0, 1]; view 0 the input, then the offsets
     elevation: torch.Tensor  # (N,) degrees
+    cameras: Cameras  # N input cameras (view 0), unit cube
+    prior: torch.Tensor | None = None  # (N, T, K, 3, H, W) prior views of view 0 in [0, 1]
 
     @classmethod
     def from_columns(cls, rgb: torch.Tensor, K: torch.Tensor, world_T_cam: torch.Tensor,
@@ -73,30 +93,86 @@ class OrbitViews:
             raise ConfigError(f'{where}: views 1..{v - 1} are not view 0 turned by the '
                               f'offsets {offsets_deg} degrees (cache it with --cameras orbit '
                               f'--orbit-offsets {" ".join(str(o) for o in offsets_deg)})')
-        return cls(rgb, elevation_deg(source))
+        return cls(rgb, elevation_deg(source), source)
+
+    def to(self, device: torch.device) -> 'OrbitViews':
+        """Move the images, elevations and prior views to ``device``."""
+        return replace(self, rgb=self.rgb.to(device), elevation=self.elevation.to(device),
+                       prior=None if self.prior is None else self.prior.to(device))
 
 
-def view_orders(offsets_deg: tuple[float, ...], augment: bool) -> tuple[torch.Tensor, bool]:
+@torch.no_grad()
+def render_priors(prior: RenderedPrior, views: OrbitViews, offsets_deg: tuple[float, ...],
+                  desc: str) -> torch.Tensor:
+    """Return the prior views (N, T, K, 3, H, W) float16 of each sample's view 0 (progress bar)."""
+    n, t = views.rgb.shape[:2]
+    out = torch.empty((n, t, len(offsets_deg), *views.rgb.shape[3:]), dtype=torch.float16)
+    for i in tqdm(range(n), desc=desc, unit='sample'):
+        camera = views.cameras.select(slice(i, i + 1))
+        targets = orbit(camera, offsets_deg)
+        for j in range(t):
+            out[i, j] = prior.views(views.rgb[i, j, 0].float(), camera, targets)
+    return out
+
+
+def cached_priors(cfg: MVDiffTrainConfig, views: OrbitViews) -> torch.Tensor:
+    """
+    Return the cache's prior views, rendering and saving them when not saved yet.
+
+    A saved file that is unreadable or of another cache's size is rendered again (it is derived
+    data, so nothing is lost).
+    """
+    model = cfg.model
+    name = f'prior_{Path(model.prior_lrm).stem}_{model.prior_grid}.safetensors'
+    path = Path(cfg.data_dir) / name
+    if path.is_file():
+        try:
+            with safe_open(str(path), framework='pt') as f:
+                priors = f.get_tensor('prior')
+            if priors.shape[:2] == views.rgb.shape[:2]:
+                return priors
+        except (OSError, SafetensorError):
+            pass
+    priors = render_priors(load_prior(model.prior_lrm, model.prior_grid), views,
+                           model.offsets_deg, 'prior views')
+    save_file({'prior': priors}, str(path))
+    return priors
+
+
+def view_orders(offsets_deg: tuple[float, ...], augment: bool,
+                any_input: bool = True) -> tuple[torch.Tensor, bool]:
     """
     Return the admissible view orders (R, 1 + K) and whether mirroring is admissible.
 
     Order r lists the view used as input, then its targets for each offset. With uniform
-    offsets k·360/(K+1) every rotation of the cycle is one; otherwise only the identity.
+    offsets k·360/(K+1) and ``any_input`` every rotation of the cycle is one; otherwise only
+    the identity.
     """
     k = len(offsets_deg)
     identity = torch.arange(k + 1)
     if not augment:
         return identity[None], False
-    cyclic = all(abs(o - 360.0 * (i + 1) / (k + 1)) < 1e-6 for i, o in enumerate(offsets_deg))
+    cyclic = any_input and all(abs(o - 360.0 * (i + 1) / (k + 1)) < 1e-6
+                               for i, o in enumerate(offsets_deg))
     mirror = all(abs(a + b - 360.0) < 1e-6 for a, b in zip(offsets_deg, offsets_deg[::-1]))
     if not cyclic:
         return identity[None], mirror
     return torch.stack([(identity + r) % (k + 1) for r in range(k + 1)]), mirror
 
 
+@dataclass(frozen=True)
+class OrbitBatch:
+    """One training batch, on the images' device, values in [0, 1]."""
+
+    inputs: torch.Tensor  # (B, 3, H, W)
+    targets: torch.Tensor  # (B, K, 3, H, W)
+    elevation: torch.Tensor  # (B,) degrees
+    prior: torch.Tensor | None  # (B, K, 3, H, W) prior views, or None
+
+
 def draw_batch(views: OrbitViews, batch_size: int, orders: torch.Tensor, mirror: bool,
-               g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Draw inputs (B, 3, H, W), targets (B, K, 3, H, W), elevations (B,), on rgb's device."""
+               g: torch.Generator) -> OrbitBatch:
+    """Draw B (sample, instant, view order, mirror) picks of ``views``."""
     n, t = views.rgb.shape[:2]
     sample = torch.randint(n, (batch_size,), generator=g)
     instant = torch.randint(t, (batch_size,), generator=g)
@@ -104,18 +180,23 @@ def draw_batch(views: OrbitViews, batch_size: int, orders: torch.Tensor, mirror:
     device = views.rgb.device
     rgb = views.rgb[sample.to(device), instant.to(device)]  # (B, 1 + K, 3, H, W)
     rgb = rgb[torch.arange(batch_size, device=device)[:, None], order.to(device)].float()
+    prior = None
+    if views.prior is not None:  # the prior's orders are the identity (view 0 in)
+        prior = views.prior[sample.to(device), instant.to(device)].float()
     if mirror:
-        flip = (torch.rand(batch_size, generator=g) < 0.5).to(device)
+        flip = (torch.rand(batch_size, generator=g) < 0.5).to(device)[:, None, None, None, None]
         mirrored = torch.cat([rgb[:, :1], rgb[:, 1:].flip(1)], dim=1).flip(-1)
-        rgb = torch.where(flip[:, None, None, None, None], mirrored, rgb)
-    return rgb[:, 0], rgb[:, 1:], views.elevation[sample.to(views.elevation.device)]
+        rgb = torch.where(flip, mirrored, rgb)
+        if prior is not None:
+            prior = torch.where(flip, prior.flip(1).flip(-1), prior)
+    return OrbitBatch(rgb[:, 0], rgb[:, 1:], views.elevation[sample.to(views.elevation.device)],
+                      prior)
 
 
-def denoising_loss(model: MultiViewDiffusion, scheduler, inputs: torch.Tensor,
-                   targets: torch.Tensor, elevation: torch.Tensor,
+def denoising_loss(model: MultiViewDiffusion, scheduler, batch: OrbitBatch,
                    g: torch.Generator) -> torch.Tensor:
-    """MSE of the prediction (v or epsilon) for ``targets`` (B, K, 3, H, W) noised at random t."""
-    x0 = rearrange(2.0 * targets - 1.0, 'b k c h w -> b (k c) h w')
+    """MSE of the prediction (v or epsilon) for the batch's targets noised at a random t."""
+    x0 = diffused_target(batch.targets, batch.prior)
     b = x0.shape[0]
     t = torch.randint(model.config.train_timesteps, (b,), generator=g).to(x0.device)
     # the noise is drawn on the device (a CPU draw of B·K·3·H·W values would slow GPU steps),
@@ -128,29 +209,59 @@ def denoising_loss(model: MultiViewDiffusion, scheduler, inputs: torch.Tensor,
         wanted = scheduler.get_velocity(x0, noise, t)
     else:
         wanted = noise
-    return F.mse_loss(model(noisy, t, inputs, elevation).float(), wanted)
+    return F.mse_loss(model(noisy, t, batch.inputs, batch.elevation, batch.prior).float(), wanted)
 
 
-def validation_views(cfg: MVDiffTrainConfig, families: tuple[str, ...], seed: int) -> OrbitViews:
-    """Render ``cfg.val_samples`` orbit samples (one instant) of ``families``."""
+def validation_views(cfg: MVDiffTrainConfig, families: tuple[str, ...], seed: int,
+                     prior: RenderedPrior | None) -> OrbitViews:
+    """Render ``cfg.val_samples`` orbit samples (one instant) of ``families``, with priors."""
     offsets = cfg.model.offsets_deg
     data = DataConfig(families=families, num_samples=cfg.val_samples, seed=seed,
                       num_views=1 + len(offsets), image_size=cfg.model.image_size,
                       cameras='orbit', orbit_offsets=offsets, num_surface_points=16,
                       num_volume_points=0, num_near_points=0)
     batch = stack_samples([WorldDataset(data)[i] for i in range(cfg.val_samples)])
-    return OrbitViews.from_columns(batch.rgb, batch.K, batch.world_T_cam, offsets,
-                                   'validation set')
+    views = OrbitViews.from_columns(batch.rgb, batch.K, batch.world_T_cam, offsets,
+                                    'validation set')
+    if prior is None:
+        return views
+    return replace(views, prior=render_priors(prior, views, offsets, 'validation prior views'))
 
 
 @torch.no_grad()
-def validation_psnr(model: MultiViewDiffusion, val: OrbitViews, cfg: MVDiffTrainConfig) -> float:
-    """Mean PSNR (dB) of generated vs true target views of ``val`` (fixed noise)."""
+def validation_psnr(model: MultiViewDiffusion, val: OrbitViews, cfg: MVDiffTrainConfig,
+                    steps: int = 0) -> float:
+    """Mean PSNR (dB) of views generated (fixed noise, ``steps`` or ``val_steps``) vs truth."""
     noise = model.initial_noise(len(val.elevation), torch.Generator().manual_seed(cfg.seed))
     device = torch.device(cfg.device)
+    prior = None if val.prior is None else val.prior[:, 0].float().to(device)
     generated = model.generate(val.rgb[:, 0, 0].to(device), val.elevation.to(device), noise,
-                               cfg.val_steps)
+                               steps or cfg.val_steps, prior)
     return psnr(generated.float().cpu(), val.rgb[:, 0, 1:])
+
+
+def choose_strength(cfg: MVDiffTrainConfig, val: dict[str, OrbitViews]) -> dict:
+    """
+    Set the best checkpoint's ``sample_strength`` to the one of ``cfg.strengths`` validating best.
+
+    The score is the mean over ``val``'s splits of `validation_psnr` at the model's
+    ``sample_steps``. Return (and write to ``strength.json``) the choice and every score.
+    """
+    path = Path(cfg.out_dir) / 'best.safetensors'
+    model, _, extra = load_model(path, MultiViewDiffusion, MVDiffusionConfig, kind=KIND,
+                                 device=cfg.device)
+    scores = {}
+    for strength in tqdm(cfg.strengths, desc='sample_strength', unit='value'):
+        model.config = replace(model.config, sample_strength=strength)
+        scores[strength] = {k: validation_psnr(model, v, cfg, model.config.sample_steps)
+                            for k, v in val.items()}
+    chosen = max(scores, key=lambda s: sum(scores[s].values()) / len(scores[s]))
+    model.config = replace(model.config, sample_strength=chosen)
+    save_checkpoint(path, model, model.config, kind=KIND, extra=extra)
+    summary = {'sample_strength': chosen,
+               'val_psnr': [{'strength': s, **v} for s, v in scores.items()]}
+    (Path(cfg.out_dir) / 'strength.json').write_text(json.dumps(summary, indent=2) + '\n')
+    return summary
 
 
 def train(cfg: MVDiffTrainConfig, resume: bool = True) -> dict:
@@ -163,19 +274,27 @@ def train(cfg: MVDiffTrainConfig, resume: bool = True) -> dict:
     columns = cache.columns
     views = OrbitViews.from_columns(columns['rgb'], columns['K'], columns['world_T_cam'],
                                     cfg.model.offsets_deg, cfg.data_dir)
-    views = OrbitViews(views.rgb.to(device), views.elevation.to(device))
     del cache, columns
-    val = {'seen': validation_views(cfg, SEEN_FAMILIES, 10_001),
-           'held_out': validation_views(cfg, HELD_OUT_FAMILIES, 10_002)}
+    prior = None
+    if cfg.model.has_prior:
+        views = replace(views, prior=cached_priors(cfg, views))
+        prior = load_prior(cfg.model.prior_lrm, cfg.model.prior_grid)
+    views = views.to(device)
+    val = {'seen': validation_views(cfg, SEEN_FAMILIES, 10_001, prior),
+           'held_out': validation_views(cfg, HELD_OUT_FAMILIES, 10_002, prior)}
     model = MultiViewDiffusion(cfg.model).to(device)
     scheduler = model.training_scheduler()
-    orders, mirror = view_orders(cfg.model.offsets_deg, cfg.augment)
+    orders, mirror = view_orders(cfg.model.offsets_deg, cfg.augment,
+                                 any_input=not cfg.model.has_prior)
 
     def step_terms(g: torch.Generator) -> LossTerms:
-        inputs, targets, elevation = draw_batch(views, cfg.batch_size, orders, mirror, g)
-        return {'denoise': denoising_loss(model, scheduler, inputs, targets, elevation, g)}
+        batch = draw_batch(views, cfg.batch_size, orders, mirror, g)
+        return {'denoise': denoising_loss(model, scheduler, batch, g)}
 
     trainee = Trainee(model, cfg.model, KIND, step_terms, lambda terms: terms['denoise'],
                       lambda: {k: validation_psnr(model, v, cfg) for k, v in val.items()},
                       score_name='psnr')
-    return run_training(cfg, trainee, resume)
+    summary = run_training(cfg, trainee, resume)
+    if cfg.model.has_prior:
+        summary['strength'] = choose_strength(cfg, val)
+    return summary

@@ -1,11 +1,13 @@
 """Tests of the multi-view generators: layouts, target cameras, local pipeline folders."""
 
+import dataclasses
 import json
 from pathlib import Path
 
 from lim_ros.cameras import Cameras, elevation_deg, look_at, orbit, random_cameras, spherical
 from lim_ros.errors import CheckpointError, ConfigError, ShapeError
 from lim_ros.models.checkpoint import save_checkpoint
+from lim_ros.models.lrm import LRM
 from lim_ros.models.multiview_diffusion import MultiViewDiffusion
 from lim_ros.monocular import (
     check_orbit_camera,
@@ -15,7 +17,7 @@ from lim_ros.monocular import (
     ViewLayout,
 )
 import pytest
-from tiny_models import TINY_MVDIFF
+from tiny_models import TINY_LRM, TINY_MVDIFF
 import torch
 
 
@@ -26,6 +28,19 @@ def checkpoint(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp('mvdiff') / 'mvdiff.safetensors'
     save_checkpoint(path, model, TINY_MVDIFF, kind='mvdiff')
     return path
+
+
+@pytest.fixture(scope='module')
+def prior_checkpoint(tmp_path_factory) -> Path:
+    """Save a tiny model with an ``lrm_render`` prior over a tiny (untrained) LRM."""
+    folder = tmp_path_factory.mktemp('mvdiff_prior')
+    torch.manual_seed(0)
+    save_checkpoint(folder / 'lrm.safetensors', LRM(TINY_LRM), TINY_LRM, kind='lrm')
+    config = dataclasses.replace(TINY_MVDIFF, prior='lrm_render',
+                                 prior_lrm=str(folder / 'lrm.safetensors'), prior_grid=16)
+    save_checkpoint(folder / 'mvdiff.safetensors', MultiViewDiffusion(config), config,
+                    kind='mvdiff')
+    return folder / 'mvdiff.safetensors'
 
 
 @pytest.fixture()
@@ -56,6 +71,21 @@ def test_saved_pipeline_folder_loads_back_with_the_same_views(checkpoint, camera
     assert loaded.layout == generator.layout
     assert torch.equal(loaded.generate(_view(), camera).images,
                        generator.generate(_view(), camera).images)
+
+
+def test_a_prior_model_comes_with_its_prior_and_keeps_it_in_a_saved_folder(
+        checkpoint, prior_checkpoint, camera, tmp_path):
+    assert load_generator(checkpoint).prior is None
+    generator = load_generator(prior_checkpoint, seed=3)
+    assert generator.prior is not None and generator.prior.grid_resolution == 16
+    views = generator.generate(_view(), camera)
+    assert views.images.shape == (3, 3, 32, 32)
+    generator.pipe.save_pretrained(tmp_path / 'pipe')
+    loaded = load_generator(tmp_path / 'pipe', seed=3)
+    assert loaded.prior is not None
+    assert torch.equal(loaded.generate(_view(), camera).images, views.images)
+    with pytest.raises(ShapeError, match="prior 'lrm_render' needs its prior views"):
+        generator.pipe(torch.rand(1, 3, 32, 32))
 
 
 def test_zero123_style_folder_uses_its_pipeline_module_and_layout(checkpoint, camera, tmp_path):

@@ -7,11 +7,13 @@ from pathlib import Path
 from lim_ros.data.cache import write_cache
 from lim_ros.data.dataset import DataConfig
 from lim_ros.errors import ConfigError
+from lim_ros.models.checkpoint import save_checkpoint
+from lim_ros.models.lrm import LRM
 from lim_ros.models.multiview_diffusion import load_multiview_diffusion
 from lim_ros.training.train_mvdiff import MVDiffTrainConfig, train, view_orders
 import pytest
 from safetensors.torch import load_file
-from tiny_models import TINY_MVDIFF
+from tiny_models import TINY_LRM, TINY_MVDIFF
 import torch
 
 _POINTS = {'num_surface_points': 16, 'num_volume_points': 0, 'num_near_points': 0}
@@ -64,6 +66,31 @@ def test_rejects_a_cache_without_orbit_cameras(tmp_path):
         train(cfg)
 
 
+def test_a_prior_run_renders_the_prior_views_once_and_trains_on_them(cache, tmp_path):
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / 'lrm.safetensors', LRM(TINY_LRM), TINY_LRM, kind='lrm')
+    model = dataclasses.replace(TINY_MVDIFF, prior='lrm_render',
+                                prior_lrm=str(tmp_path / 'lrm.safetensors'), prior_grid=16)
+    cfg = dataclasses.replace(_config(cache, tmp_path / 'run', 2), model=model)
+    train(cfg)
+    priors = cache / 'prior_lrm_16.safetensors'
+    views = load_file(str(priors))['prior'].clone()  # the file is rewritten below
+    assert views.shape == (4, 2, 3, 3, 32, 32) and views.dtype == torch.float16
+    assert 0.0 <= float(views.min()) and float(views.max()) <= 1.0
+    written = priors.stat().st_mtime_ns
+    summary = train(dataclasses.replace(cfg, steps=4))  # resumes; the priors are reused
+    assert priors.stat().st_mtime_ns == written
+    assert summary['best']['seen'] > 0
+    priors.write_bytes(b'not a safetensors file')  # derived data: rendered again
+    summary = train(dataclasses.replace(cfg, steps=5))
+    assert torch.equal(load_file(str(priors))['prior'], views)
+    chosen = json.loads((tmp_path / 'run' / 'strength.json').read_text())
+    assert [r['strength'] for r in chosen['val_psnr']] == list(cfg.strengths)
+    assert summary['strength'] == chosen and chosen['sample_strength'] in cfg.strengths
+    best = load_multiview_diffusion(tmp_path / 'run' / 'best.safetensors').config
+    assert best == dataclasses.replace(model, sample_strength=chosen['sample_strength'])
+
+
 def test_view_orders_follow_the_offsets():
     orders, mirror = view_orders((90.0, 180.0, 270.0), augment=True)
     assert orders.tolist() == [[0, 1, 2, 3], [1, 2, 3, 0], [2, 3, 0, 1], [3, 0, 1, 2]]
@@ -72,3 +99,5 @@ def test_view_orders_follow_the_offsets():
     assert orders.tolist() == [[0, 1, 2]] and not mirror
     orders, mirror = view_orders((90.0, 180.0, 270.0), augment=False)
     assert orders.tolist() == [[0, 1, 2, 3]] and not mirror
+    orders, mirror = view_orders((90.0, 180.0, 270.0), augment=True, any_input=False)
+    assert orders.tolist() == [[0, 1, 2, 3]] and mirror  # a prior is of view 0 only
