@@ -1,5 +1,5 @@
 """
-The training loop the LRM and LIM trainers share.
+The training loop the LRM, LIM and multi-view diffusion trainers share.
 
 It owns what does not depend on the model: AdamW over the trainable parameters, linear
 warm-up then cosine decay, bfloat16 autocast on CUDA, gradient clipping, a tqdm bar, a
@@ -37,8 +37,17 @@ class LoopConfig(Protocol):
     seed: int
     device: str
     amp: bool
+    threads: int  # torch CPU threads; 0 keeps torch's default
     log_every: int
     checkpoint_every: int
+
+
+def start_run(cfg: LoopConfig) -> torch.device:
+    """Apply the run's CPU threads and global seed (before building models); return its device."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    return torch.device(cfg.device)
 
 
 def learning_rate(cfg: LoopConfig, step: int) -> float:
@@ -55,7 +64,7 @@ class Trainee:
 
     model: nn.Module
     model_config: Any  # stored in the checkpoints
-    kind: str  # checkpoint kind: 'lrm', 'lim'
+    kind: str  # checkpoint kind: 'lrm', 'lim', 'mvdiff'
     step_terms: Callable[[torch.Generator], LossTerms]  # one batch's unweighted loss terms
     total: Callable[[LossTerms], torch.Tensor]  # their weighted sum
     validate: Callable[[], dict[str, float]]  # {split: score}, model left in train mode

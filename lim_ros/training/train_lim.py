@@ -36,7 +36,7 @@ from lim_ros.models.lrm import load_lrm, LRM
 from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.field_losses import field_losses
 from lim_ros.training.keyframe_set import KeyframeSet
-from lim_ros.training.loop import LossTerms, run_training, Trainee
+from lim_ros.training.loop import LossTerms, run_training, start_run, Trainee
 from lim_ros.training.lrm_losses import LossWeights, total_loss
 from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
 import torch
@@ -165,10 +165,7 @@ def weighted_total(terms: LossTerms, weights: LIMLossWeights) -> torch.Tensor:
 
 def train(cfg: LIMTrainConfig, resume: bool = True) -> dict:
     """Run (or resume) training; return the summary also written to ``summary.json``."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    device = torch.device(cfg.device)
+    device = start_run(cfg)
     lrm = load_lrm(cfg.lrm_checkpoint, device).requires_grad_(False)
     cfg.model.check_lrm(lrm.config)
     data = CachedDataset(Path(cfg.data_dir))

@@ -17,7 +17,7 @@ from lim_ros.metrics import mean_sign_iou
 from lim_ros.models.lrm import load_lrm, LRM, LRMConfig
 from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.field_losses import field_losses
-from lim_ros.training.loop import LossTerms, run_training, Trainee
+from lim_ros.training.loop import LossTerms, run_training, start_run, Trainee
 from lim_ros.training.lrm_losses import LossWeights, total_loss
 from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
 import torch
@@ -95,10 +95,7 @@ def train_step(model: LRM, batch: WorldSample, cfg: LRMTrainConfig,
 
 def train(cfg: LRMTrainConfig, resume: bool = True) -> dict:
     """Run (or resume) training; return the summary also written to ``summary.json``."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    device = torch.device(cfg.device)
+    device = start_run(cfg)
     data = CachedDataset(Path(cfg.data_dir))
     val = {'seen': validation_set(cfg, SEEN_FAMILIES, 10_001),
            'held_out': validation_set(cfg, HELD_OUT_FAMILIES, 10_002)}

@@ -37,7 +37,7 @@ from lim_ros.models.multiview_diffusion import (
 )
 from lim_ros.monocular.prior import load_prior, RenderedPrior
 from lim_ros.training.batches import stack_samples
-from lim_ros.training.loop import LossTerms, run_training, Trainee
+from lim_ros.training.loop import LossTerms, run_training, start_run, Trainee
 from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
 from safetensors import safe_open, SafetensorError
 from safetensors.torch import save_file
@@ -266,10 +266,7 @@ def choose_strength(cfg: MVDiffTrainConfig, val: dict[str, OrbitViews]) -> dict:
 
 def train(cfg: MVDiffTrainConfig, resume: bool = True) -> dict:
     """Run (or resume) training; return the summary also written to ``summary.json``."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    device = torch.device(cfg.device)
+    device = start_run(cfg)
     cache = CachedDataset(Path(cfg.data_dir))
     columns = cache.columns
     views = OrbitViews.from_columns(columns['rgb'], columns['K'], columns['world_T_cam'],
