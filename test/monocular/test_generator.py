@@ -88,6 +88,15 @@ def test_a_prior_model_comes_with_its_prior_and_keeps_it_in_a_saved_folder(
         generator.pipe(torch.rand(1, 3, 32, 32))
 
 
+def test_a_prior_model_whose_lrm_is_missing_is_refused_naming_it(tmp_path):
+    config = dataclasses.replace(TINY_MVDIFF, prior='lrm_render',
+                                 prior_lrm='no_such_lrm.safetensors')
+    save_checkpoint(tmp_path / 'mvdiff.safetensors', MultiViewDiffusion(config), config,
+                    kind='mvdiff')
+    with pytest.raises(CheckpointError, match='no_such_lrm.safetensors: shipped model not found'):
+        load_generator(tmp_path / 'mvdiff.safetensors')
+
+
 def test_zero123_style_folder_uses_its_pipeline_module_and_layout(checkpoint, camera, tmp_path):
     folder = tmp_path / 'zero123_style'
     load_generator(checkpoint).pipe.save_pretrained(folder)
