@@ -135,14 +135,13 @@ def generate_all(generator: PipelineGenerator, samples: list[WorldSample]) -> Ge
     shared, fresh, prior = [], [], []
     for sample in samples:
         source = sample.cameras().select(slice(0, 1))
-        for views, seed_shift in ((shared, 0), (fresh, 1)):
-            views.append(torch.stack([
-                replace(generator, seed=generator.seed + seed_shift * (1 + i)).generate(
-                    sample.rgb[i, 0], source).images.cpu() for i in range(len(FRACTIONS))]))
-        if generator.prior is not None:
-            targets = sample.cameras().select(slice(1, None))
-            prior.append(torch.stack([generator.prior.views(sample.rgb[i, 0], source, targets)
-                                      for i in range(len(FRACTIONS))]))
+        generated = [generator.generate(sample.rgb[i, 0], source) for i in range(len(FRACTIONS))]
+        shared.append(torch.stack([g.images.cpu() for g in generated]))
+        fresh.append(torch.stack([
+            replace(generator, seed=generator.seed + 1 + i).generate(
+                sample.rgb[i, 0], source).images.cpu() for i in range(len(FRACTIONS))]))
+        if generated[0].prior is not None:
+            prior.append(torch.stack([g.prior.cpu() for g in generated]))
     return GeneratedSet(torch.stack([s.rgb[:, :1] for s in samples]),
                         torch.stack([s.rgb[:, 1:] for s in samples]), torch.stack(shared),
                         torch.stack(fresh), torch.stack(prior) if prior else None)

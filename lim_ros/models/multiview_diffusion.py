@@ -151,6 +151,23 @@ def views_of(x0: torch.Tensor, prior: torch.Tensor | None) -> torch.Tensor:
     return (prior + x0).clamp(0.0, 1.0) if prior is not None else (x0 + 1.0) / 2.0
 
 
+def check_prior_views(prior_kind: str, prior: torch.Tensor | None, batch: int, k: int,
+                      size: int) -> None:
+    """
+    Raise ShapeError unless ``prior`` fits a model whose config has ``prior: prior_kind``.
+
+    A model with a prior needs its prior views (B, K, 3, H, W); one without takes None.
+    """
+    if prior_kind == 'none':
+        if prior is not None:
+            raise ShapeError('prior: this model has no prior (prior: none), got prior views')
+        return
+    if prior is None:
+        raise ShapeError(f'prior: a model with prior {prior_kind!r} needs its prior views, '
+                         'got none')
+    check_shape('prior', tuple(prior.shape), (batch, k, 3, size, size))
+
+
 def elevation_label(elevation_deg: torch.Tensor) -> torch.Tensor:
     """Map the elevation (B,) in degrees to the UNet's class label (the timesteps' range)."""
     return (elevation_deg + 90.0) * _ELEVATION_SCALE
@@ -211,21 +228,9 @@ class MultiViewDiffusion(nn.Module):
         size = self.config.image_size
         check_shape('noisy', tuple(noisy.shape), (b, 3 * self.config.num_targets, size, size))
         check_shape('condition', tuple(condition.shape), (b, 3, size, size))
-        self.check_prior(prior, b)
+        check_prior_views(self.config.prior, prior, b, self.config.num_targets, size)
         return self.unet(denoiser_input(noisy, condition, prior), timesteps,
                          class_labels=elevation_label(elevation_deg)).sample
-
-    def check_prior(self, prior: torch.Tensor | None, batch: int) -> None:
-        """Raise ShapeError unless ``prior`` is (B, K, 3, H, W) with a prior, None without."""
-        if not self.config.has_prior:
-            if prior is not None:
-                raise ShapeError('prior: this model has no prior (prior: none), got prior views')
-            return
-        if prior is None:
-            raise ShapeError(f'prior: this model needs its {self.config.prior!r} prior views, '
-                             'got none')
-        size = self.config.image_size
-        check_shape('prior', tuple(prior.shape), (batch, self.config.num_targets, 3, size, size))
 
     def training_scheduler(self):
         """Return a diffusers ``DDPMScheduler`` with this model's noise schedule."""
@@ -259,7 +264,7 @@ class MultiViewDiffusion(nn.Module):
         check_shape('condition', tuple(condition.shape), (b, 3, size, size))
         check_shape('noise', tuple(noise.shape), (b, 3 * self.config.num_targets, size, size))
         check_shape('elevation_deg', tuple(elevation_deg.shape), (b,))
-        self.check_prior(prior, b)
+        check_prior_views(self.config.prior, prior, b, self.config.num_targets, size)
         if not torch.isfinite(condition).all() or condition.min() < 0 or condition.max() > 1:
             raise ShapeError('condition: expected finite values in [0, 1]')
         device = next(self.parameters()).device

@@ -107,7 +107,8 @@ class PipelineGenerator:
         """
         Generate the layout's K views of ``view`` (3, H, W) in [0, 1] from ``camera``.
 
-        The views come back at H x W (resized from the pipeline's size), with their cameras.
+        The views come back at H x W (resized from the pipeline's size), with their cameras
+        and, with a prior, the prior views (H x W) they were generated from.
         """
         cameras = target_cameras(camera, self.layout)
         h, w = view.shape[-2:]
@@ -115,10 +116,11 @@ class PipelineGenerator:
         kwargs = {'num_inference_steps': self.steps} if self.steps else {}
         if self.layout.elevation_argument:
             kwargs[self.layout.elevation_argument] = float(elevation_deg(camera)[0])
+        prior = None
         if self.prior is not None:
             size = self.pipe.image_size
-            kwargs['prior_views'] = _resized(self.prior.views(view.detach(), camera, cameras),
-                                             size, size)[None]
+            prior = self.prior.views(view.detach(), camera, cameras)
+            kwargs['prior_views'] = _resized(prior, size, size)[None]
         grid = self.pipe(Image.fromarray(pixels.cpu().numpy()),
                          generator=torch.Generator().manual_seed(self.seed), **kwargs).images[0]
         tiles = torch.from_numpy(np.asarray(grid.convert('RGB')).copy()).permute(2, 0, 1)
@@ -128,7 +130,8 @@ class PipelineGenerator:
                                   f'does not split into the layout grid {rows} x {cols}')
         tiles = tiles.float().div(255.0).unflatten(1, (rows, -1)).unflatten(3, (cols, -1))
         images = tiles.permute(1, 3, 0, 2, 4).flatten(0, 1)  # (K, 3, h, w), row-major
-        return GeneratedViews(_resized(images, h, w).to(view.device), cameras)
+        return GeneratedViews(_resized(images, h, w).to(view.device), cameras,
+                              None if prior is None else prior.to(view.device))
 
 
 def _resized(images: torch.Tensor, h: int, w: int) -> torch.Tensor:

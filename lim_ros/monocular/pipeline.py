@@ -16,8 +16,12 @@ from pathlib import Path
 
 from diffusers import DDIMScheduler, DiffusionPipeline, ImagePipelineOutput, UNet2DModel
 from einops import rearrange
-from lim_ros.errors import check_shape, ShapeError
-from lim_ros.models.multiview_diffusion import load_multiview_diffusion, sample_views
+from lim_ros.errors import ShapeError
+from lim_ros.models.multiview_diffusion import (
+    check_prior_views,
+    load_multiview_diffusion,
+    sample_views,
+)
 import numpy as np
 from PIL import Image
 import torch
@@ -84,12 +88,8 @@ class MultiViewPipeline(DiffusionPipeline):
                              f'got {tuple(image.shape)}')
         b = image.shape[0]
         k = len(self.config.offsets_deg)
-        if (prior_views is None) != (self.config.prior == 'none'):
-            wanted = 'none' if self.config.prior == 'none' else 'its prior views'
-            raise ShapeError(f'prior_views: a model with prior {self.config.prior!r} needs '
-                             f'{wanted}')
+        check_prior_views(self.config.prior, prior_views, b, k, size)
         if prior_views is not None:
-            check_shape('prior_views', tuple(prior_views.shape), (b, k, 3, size, size))
             prior_views = prior_views.to(self.unet.device)
         elevation = torch.as_tensor(elevation_deg, dtype=torch.float32).expand(b)
         noise = torch.randn(b, 3 * k, size, size, generator=generator)

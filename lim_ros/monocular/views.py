@@ -61,6 +61,7 @@ class GeneratedViews:
 
     images: torch.Tensor  # (K, 3, H, W) RGB in [0, 1]
     cameras: Cameras  # K cameras of H x W pixels
+    prior: torch.Tensor | None = None  # (K, 3, H, W) the prior views it started from, if any
 
 
 class MultiViewGenerator(Protocol):

@@ -72,17 +72,16 @@ class MVDiffTrainConfig:
 
 @dataclass(frozen=True)
 class OrbitViews:
-    """Images of N orbit samples (T instants, 1 + K views) and the elevation of each."""
+    """Images of N orbit samples (T instants, 1 + K views), their input cameras, prior views."""
 
     rgb: torch.Tensor  # (N, T, 1 + K, 3, H, W) in [0, 1]; view 0 the input, then the offsets
-    elevation: torch.Tensor  # (N,) degrees
     cameras: Cameras  # N input cameras (view 0), unit cube
     prior: torch.Tensor | None = None  # (N, T, K, 3, H, W) prior views of view 0 in [0, 1]
 
     @classmethod
     def from_columns(cls, rgb: torch.Tensor, K: torch.Tensor, world_T_cam: torch.Tensor,
                      offsets_deg: tuple[float, ...], where: str) -> 'OrbitViews':
-        """Check that the cameras are orbits by ``offsets_deg`` and keep images and elevation."""
+        """Check that the cameras are orbits by ``offsets_deg``; keep images and input cameras."""
         n, _, v, _, h, w = rgb.shape
         if v != 1 + len(offsets_deg):
             raise ConfigError(f'{where}: expected 1 + {len(offsets_deg)} views per sample, '
@@ -93,11 +92,16 @@ class OrbitViews:
             raise ConfigError(f'{where}: views 1..{v - 1} are not view 0 turned by the '
                               f'offsets {offsets_deg} degrees (cache it with --cameras orbit '
                               f'--orbit-offsets {" ".join(str(o) for o in offsets_deg)})')
-        return cls(rgb, elevation_deg(source), source)
+        return cls(rgb, source)
+
+    @property
+    def elevation(self) -> torch.Tensor:
+        """Return the input cameras' elevations (N,), degrees, on the cameras' device."""
+        return elevation_deg(self.cameras)
 
     def to(self, device: torch.device) -> 'OrbitViews':
-        """Move the images, elevations and prior views to ``device``."""
-        return replace(self, rgb=self.rgb.to(device), elevation=self.elevation.to(device),
+        """Move the images, cameras and prior views to ``device``."""
+        return replace(self, rgb=self.rgb.to(device), cameras=self.cameras.to(device),
                        prior=None if self.prior is None else self.prior.to(device))
 
 
@@ -115,9 +119,10 @@ def render_priors(prior: RenderedPrior, views: OrbitViews, offsets_deg: tuple[fl
     return out
 
 
-def cached_priors(cfg: MVDiffTrainConfig, views: OrbitViews) -> torch.Tensor:
+def cached_priors(cfg: MVDiffTrainConfig, views: OrbitViews,
+                  prior: RenderedPrior) -> torch.Tensor:
     """
-    Return the cache's prior views, rendering and saving them when not saved yet.
+    Return the cache's prior views, rendering them with ``prior`` and saving them if not saved.
 
     A saved file that is unreadable or of another cache's size is rendered again (it is derived
     data, so nothing is lost).
@@ -133,8 +138,7 @@ def cached_priors(cfg: MVDiffTrainConfig, views: OrbitViews) -> torch.Tensor:
                 return priors
         except (OSError, SafetensorError):
             pass
-    priors = render_priors(load_prior(model.prior_lrm, model.prior_grid), views,
-                           model.offsets_deg, 'prior views')
+    priors = render_priors(prior, views, model.offsets_deg, 'prior views')
     save_file({'prior': priors}, str(path))
     return priors
 
@@ -189,8 +193,7 @@ def draw_batch(views: OrbitViews, batch_size: int, orders: torch.Tensor, mirror:
         rgb = torch.where(flip, mirrored, rgb)
         if prior is not None:
             prior = torch.where(flip, prior.flip(1).flip(-1), prior)
-    return OrbitBatch(rgb[:, 0], rgb[:, 1:], views.elevation[sample.to(views.elevation.device)],
-                      prior)
+    return OrbitBatch(rgb[:, 0], rgb[:, 1:], views.elevation[sample.to(device)], prior)
 
 
 def denoising_loss(model: MultiViewDiffusion, scheduler, batch: OrbitBatch,
@@ -274,8 +277,8 @@ def train(cfg: MVDiffTrainConfig, resume: bool = True) -> dict:
     del cache, columns
     prior = None
     if cfg.model.has_prior:
-        views = replace(views, prior=cached_priors(cfg, views))
         prior = load_prior(cfg.model.prior_lrm, cfg.model.prior_grid)
+        views = replace(views, prior=cached_priors(cfg, views, prior))
     views = views.to(device)
     val = {'seen': validation_views(cfg, SEEN_FAMILIES, 10_001, prior),
            'held_out': validation_views(cfg, HELD_OUT_FAMILIES, 10_002, prior)}

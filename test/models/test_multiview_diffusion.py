@@ -140,7 +140,7 @@ def test_a_prior_model_reads_its_prior_views(prior_model):
     out = prior_model(noisy, t, condition, elevation, prior)
     assert out.shape == (1, 9, 32, 32)
     assert not torch.allclose(out, prior_model(noisy, t, condition, elevation, 1.0 - prior))
-    with pytest.raises(ShapeError, match="needs its 'lrm_render' prior views"):
+    with pytest.raises(ShapeError, match="prior 'lrm_render' needs its prior views"):
         prior_model(noisy, t, condition, elevation)
     with pytest.raises(ShapeError, match='prior'):
         prior_model(noisy, t, condition, elevation, prior[:, :2])

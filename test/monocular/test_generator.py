@@ -58,6 +58,7 @@ def test_views_are_deterministic_per_seed_and_cameras_are_orbits(checkpoint, cam
     assert first.images.shape == (3, 3, 32, 32)
     assert 0.0 <= float(first.images.min()) and float(first.images.max()) <= 1.0
     assert torch.equal(first.images, again.images)  # the same noise for every frame
+    assert first.prior is None  # no prior in this model
     other = load_generator(checkpoint, seed=6).generate(_view(), camera)
     assert not torch.equal(first.images, other.images)
     turned = orbit(camera, TINY_MVDIFF.offsets_deg)
@@ -80,6 +81,7 @@ def test_a_prior_model_comes_with_its_prior_and_keeps_it_in_a_saved_folder(
     assert generator.prior is not None and generator.prior.grid_resolution == 16
     views = generator.generate(_view(), camera)
     assert views.images.shape == (3, 3, 32, 32)
+    assert torch.equal(views.prior, generator.prior.views(_view(), camera, views.cameras))
     generator.pipe.save_pretrained(tmp_path / 'pipe')
     loaded = load_generator(tmp_path / 'pipe', seed=3)
     assert loaded.prior is not None
