@@ -106,6 +106,14 @@ def _train_lim(args: argparse.Namespace) -> None:
     print(f"best validation IoU {summary['best']}")
 
 
+def _train_evidence(args: argparse.Namespace) -> None:
+    from lim_ros.config_io import load_yaml
+    from lim_ros.training.train_evidence import EvidenceTrainConfig, train
+
+    summary = train(load_yaml(args.config, EvidenceTrainConfig), resume=not args.restart)
+    print(f"best validation IoU {summary['best']}")
+
+
 def _train_mvdiff(args: argparse.Namespace) -> None:
     from lim_ros.config_io import load_yaml
     from lim_ros.training.train_mvdiff import MVDiffTrainConfig, train
@@ -294,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     lim.add_argument('--config', type=Path, default=Path('config/train/lim_tiny.yaml'))
     lim.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
     lim.set_defaults(func=_train_lim)
+    evidence = training.add_parser('evidence', help='fit the view-evidence correction of a '
+                                   'trained LRM on a cache (resumes from last)')
+    evidence.add_argument('--config', type=Path,
+                          default=Path('config/train/lrm_evidence.yaml'))
+    evidence.add_argument('--restart', action='store_true',
+                          help='ignore an existing last checkpoint')
+    evidence.set_defaults(func=_train_evidence)
     mvdiff = training.add_parser('mvdiff', help='train the multi-view diffusion model on an '
                                  'orbit-camera cache (resumes from last)')
     mvdiff.add_argument('--config', type=Path, default=Path('config/train/mvdiff_tiny.yaml'))

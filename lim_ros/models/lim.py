@@ -15,7 +15,9 @@ Outputs: each keyframe's plane patches and features are gathered to the cells wh
 tokens at time α need them (`motion_gather`, our addition: explicit motion) and blended by
 (1 - α, α); two zero-initialised heads on the tokens add a correction to those planes and
 features. An untrained LIM is exactly linear triplane interpolation: training learns what
-linear blending misses, motion.
+linear blending misses, motion. Planes of an LRM with view evidence carry 6·K channels after
+the C learned ones: they are gathered and blended with the rest (so the evidence moves with
+the surface) but get no learned correction, since no views exist at time α.
 """
 
 from dataclasses import dataclass
@@ -133,7 +135,8 @@ class LIM(nn.Module):
         patches, features = moved.split([moved.shape[-1] - c.feature_dim, c.feature_dim], -1)
         planes = rearrange(patches, 'b (p i j) (c s t) -> b p c (i s) (j t)', p=3,
                            i=c.token_resolution, s=c.upsample, t=c.upsample)
-        return LRMOutput(planes=planes + self.plane_head(x),
+        learned, evidence = planes.split([c.plane_channels, planes.shape[2] - c.plane_channels], 2)
+        return LRMOutput(planes=torch.cat([learned + self.plane_head(x), evidence], dim=2),
                          features=features + self.feature_head(x))
 
     def _values(self, keyframe: LRMOutput) -> torch.Tensor:
@@ -160,7 +163,8 @@ class LIM(nn.Module):
     def _check(self, source: LRMOutput, target: LRMOutput, alpha: torch.Tensor) -> None:
         c = self.config
         n = c.token_resolution * c.upsample
-        planes = (3, c.plane_channels, n, n)
+        channels = max(source.planes.shape[2], c.plane_channels)  # C, or C + the evidence
+        planes = (3, channels, n, n)
         features = (3 * c.token_resolution**2, c.feature_dim)
         for name, out in (('source', source), ('target', target)):
             if tuple(out.planes.shape[1:]) != planes or tuple(out.features.shape[1:]) != features:

@@ -8,18 +8,25 @@ features, which LIM consumes → a linear "deconvolution" that upsamples every t
 patch of C channels, giving planes of R·s × R·s, to which column statistics of the raw
 colours at that resolution are added (cheap: no gradient flows through the sampling). The
 `TriplaneDecoder` turns plane features at a point into SDF, albedo and canonical position.
+
+With ``evidence_samples`` K > 0 the planes also carry the input views' raw statistics (soft
+visual hull and photo-consistency, `view_evidence`) as 6·K channels after the C learned ones,
+and the decoder corrects its SDF and colour from them: the learned part supplies the shape
+prior, the evidence what the views of this very object say, which holds for shapes unlike any
+seen in training.
 """
 
 from dataclasses import dataclass
 
 from einops import rearrange
 from lim_ros.cameras import Cameras
-from lim_ros.errors import check_shape, ShapeError
+from lim_ros.errors import check_shape, ConfigError, ShapeError
 from lim_ros.models.attention import CrossAttentionBlock
 from lim_ros.models.checkpoint import load_model
 from lim_ros.models.decoder import FieldOutput, TriplaneDecoder
 from lim_ros.models.image_encoder import ImageEncoder
 from lim_ros.models.projected_tokens import ColumnFeatures, ViewFeatures
+from lim_ros.models.view_evidence import evidence_planes, EVIDENCE_STATS
 import torch
 from torch import nn
 
@@ -42,18 +49,30 @@ class LRMConfig:
     projection_channels: int = 32  # CNN channels read at those points
     decoder_hidden: int = 64
     decoder_layers: int = 3
+    evidence_samples: int = 0  # K: view-evidence slices per plane column; 0 = no evidence
+
+    def __post_init__(self) -> None:
+        """Refuse an evidence size that cannot be interpolated along a column."""
+        if self.evidence_samples == 1 or self.evidence_samples < 0:
+            raise ConfigError(f'evidence_samples: expected 0 (none) or at least 2, got '
+                              f'{self.evidence_samples}')
 
     @property
     def plane_resolution(self) -> int:
         """Return the side of each feature plane, R·s."""
         return self.token_resolution * self.upsample
 
+    @property
+    def output_channels(self) -> int:
+        """Return the channels of each output plane, C + 6·K."""
+        return self.plane_channels + EVIDENCE_STATS * self.evidence_samples
+
 
 @dataclass(frozen=True)
 class LRMOutput:
     """A reconstruction of B instants."""
 
-    planes: torch.Tensor  # (B, 3, C, R·s, R·s)
+    planes: torch.Tensor  # (B, 3, C [+ 6·K evidence], R·s, R·s)
     features: torch.Tensor  # (B, 3·R·R, D): last-layer triplane tokens, consumed by LIM
 
 
@@ -94,7 +113,8 @@ class LRM(nn.Module):
         )
         self.upsampler = TriplaneUpsampler(c.dim, c.token_resolution, c.upsample,
                                            c.plane_channels)
-        self.decoder = TriplaneDecoder(c.plane_channels, c.decoder_hidden, c.decoder_layers)
+        self.decoder = TriplaneDecoder(c.plane_channels, c.decoder_hidden, c.decoder_layers,
+                                       evidence=c.evidence_samples > 0)
 
     def forward(self, rgb: torch.Tensor, K: torch.Tensor, world_T_cam: torch.Tensor) -> LRMOutput:
         """
@@ -119,6 +139,9 @@ class LRM(nn.Module):
         columns = self.plane_columns(pixels, K, world_T_cam, (size, size))
         n = self.config.plane_resolution
         planes = self.upsampler(x) + rearrange(columns, 'b (p i j) c -> b p c i j', p=3, i=n, j=n)
+        if self.config.evidence_samples:
+            evidence = evidence_planes(rgb, K, world_T_cam, n, self.config.evidence_samples)
+            planes = torch.cat([planes, evidence.to(planes.dtype)], dim=2)
         return LRMOutput(planes=planes, features=x)
 
     def reconstruct(self, rgb: torch.Tensor, cameras: Cameras) -> LRMOutput:

@@ -20,15 +20,16 @@ from torch import nn
 import torch.nn.functional as F
 
 
-def column_points(resolution: int, depth_samples: int) -> torch.Tensor:
+def column_points(resolution: int, depth_samples: int, span: float = 0.9) -> torch.Tensor:
     """
     Return the points (3·N·N·K, 3) on every cell's column, ordered (plane, row, column, k).
 
     Row i of plane p runs along coordinate ``PLANE_AXES[p][1]`` and column j along
-    ``PLANE_AXES[p][0]``, as `sample_planes` reads the planes; k runs along the normal axis.
+    ``PLANE_AXES[p][0]``, as `sample_planes` reads the planes; k runs along the normal axis,
+    K points evenly from ``-span`` to ``span``.
     """
     centres = (torch.arange(resolution) + 0.5) * 2.0 / resolution - 1.0
-    depths = torch.linspace(-0.9, 0.9, depth_samples)
+    depths = torch.linspace(-span, span, depth_samples)
     i, j, k = torch.meshgrid(centres, centres, depths, indexing='ij')
     planes = []
     for horizontal, vertical in PLANE_AXES:
@@ -71,19 +72,8 @@ class ColumnFeatures(nn.Module):
 
         K (B, V, 3, 3) in pixels of images of ``image_size`` (H, W); poses (B, V, 4, 4).
         """
-        b, v = K.shape[:2]
-        h, w = image_size
-        cam_T_world = torch.linalg.inv(world_T_cam)
-        cam = torch.einsum('bvij,nj->bvni', cam_T_world[..., :3, :3], self.points)
-        cam = cam + cam_T_world[..., None, :3, 3]
-        uvw = torch.einsum('bvij,bvnj->bvni', K, cam)
-        depth = uvw[..., 2:3]
-        pixels = uvw[..., :2] / depth.clamp_min(1e-6)
-        grid = pixels / torch.tensor([w, h], dtype=pixels.dtype, device=pixels.device) * 2 - 1
-        seen = (depth[..., 0] > 1e-3) & (grid.abs() <= 1).all(dim=-1)  # (B, V, N)
-        sampled = F.grid_sample(features, rearrange(grid, 'b v n two -> (b v) 1 n two'),
-                                align_corners=False)
-        sampled = rearrange(sampled, '(b v) c 1 n -> b v c n', b=b)
+        v = K.shape[1]
+        sampled, seen = sample_views(features, K, world_T_cam, image_size, self.points)
         weight = seen[:, :, None].to(sampled.dtype)
         count = weight.sum(dim=1)  # (B, 1, N)
         mean = (sampled * weight).sum(dim=1) / count.clamp_min(1.0)
@@ -91,3 +81,28 @@ class ColumnFeatures(nn.Module):
         stats = torch.cat([mean, var, count / v], dim=1)  # (B, 2C + 1, N)
         stats = rearrange(stats, 'b c (t k) -> b t (k c)', k=self.depth_samples)
         return self.embed(stats)
+
+
+def sample_views(maps: torch.Tensor, K: torch.Tensor, world_T_cam: torch.Tensor,
+                 image_size: tuple[int, int], points: torch.Tensor,
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """
+    Read per-view maps (B·V, C, h, w) where points (N, 3) of the volume project.
+
+    K (B, V, 3, 3) in pixels of images of ``image_size`` (H, W); camera-to-world poses
+    (B, V, 4, 4), OpenCV. Returns the bilinear reads (B, V, C, N), zero off the image, and
+    whether each view sees each point: in front of it and inside its image (B, V, N).
+    """
+    b = K.shape[0]
+    h, w = image_size
+    cam_T_world = torch.linalg.inv(world_T_cam)
+    cam = torch.einsum('bvij,nj->bvni', cam_T_world[..., :3, :3], points)
+    cam = cam + cam_T_world[..., None, :3, 3]
+    uvw = torch.einsum('bvij,bvnj->bvni', K, cam)
+    depth = uvw[..., 2:3]
+    pixels = uvw[..., :2] / depth.clamp_min(1e-6)
+    grid = pixels / torch.tensor([w, h], dtype=pixels.dtype, device=pixels.device) * 2 - 1
+    seen = (depth[..., 0] > 1e-3) & (grid.abs() <= 1).all(dim=-1)
+    sampled = F.grid_sample(maps, rearrange(grid, 'b v n two -> (b v) 1 n two'),
+                            align_corners=False)
+    return rearrange(sampled, '(b v) c 1 n -> b v c n', b=b), seen

@@ -55,20 +55,25 @@ class LRMTrainConfig:
     init_checkpoint: str = ''  # an LRM safetensors (same model config) to fine-tune from
 
 
-def validation_set(cfg: LRMTrainConfig, families: tuple[str, ...], seed: int) -> WorldSample:
-    """Render a fixed validation batch of ``cfg.val_samples`` objects of ``families``."""
-    data = DataConfig(families=families, num_samples=cfg.val_samples, seed=seed,
-                      num_views=cfg.max_views, image_size=cfg.model.image_size,
-                      num_surface_points=256, num_near_points=256)
+def validation_set(families: tuple[str, ...], seed: int, samples: int, views: int,
+                   image_size: int) -> WorldSample:
+    """Render a fixed validation batch of ``samples`` objects of ``families``, ``views`` each."""
+    data = DataConfig(families=families, num_samples=samples, seed=seed, num_views=views,
+                      image_size=image_size, num_surface_points=256, num_near_points=256)
     dataset = WorldDataset(data)
     return stack_samples([dataset[i] for i in range(len(dataset))])
 
 
+def validation_sets(samples: int, views: int, image_size: int) -> dict[str, WorldSample]:
+    """Return the fixed seen and held-out validation batches of LRM training runs."""
+    return {'seen': validation_set(SEEN_FAMILIES, 10_001, samples, views, image_size),
+            'held_out': validation_set(HELD_OUT_FAMILIES, 10_002, samples, views, image_size)}
+
+
 @torch.no_grad()
-def validation_iou(model: LRM, val: WorldSample, cfg: LRMTrainConfig) -> float:
+def validation_iou(model: LRM, val: WorldSample, device: torch.device) -> float:
     """Mean IoU of predicted vs true occupancy at the uniform query points of ``val``."""
     model.eval()
-    device = torch.device(cfg.device)
     n_uniform = DataConfig().num_volume_points
     views = torch.arange(val.rgb.shape[2])
     out = model(val.rgb[:, 0, views].to(device), val.K[:, views].to(device),
@@ -97,8 +102,7 @@ def train(cfg: LRMTrainConfig, resume: bool = True) -> dict:
     """Run (or resume) training; return the summary also written to ``summary.json``."""
     device = start_run(cfg)
     data = CachedDataset(Path(cfg.data_dir))
-    val = {'seen': validation_set(cfg, SEEN_FAMILIES, 10_001),
-           'held_out': validation_set(cfg, HELD_OUT_FAMILIES, 10_002)}
+    val = validation_sets(cfg.val_samples, cfg.max_views, cfg.model.image_size)
     model = LRM(cfg.model).to(device)
     if cfg.init_checkpoint:
         start = load_lrm(cfg.init_checkpoint)
@@ -113,5 +117,5 @@ def train(cfg: LRMTrainConfig, resume: bool = True) -> dict:
 
     trainee = Trainee(model, cfg.model, 'lrm', step_terms,
                       lambda terms: total_loss(terms, cfg.losses),
-                      lambda: {k: validation_iou(model, v, cfg) for k, v in val.items()})
+                      lambda: {k: validation_iou(model, v, device) for k, v in val.items()})
     return run_training(cfg, trainee, resume)
