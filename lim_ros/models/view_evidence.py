@@ -32,7 +32,7 @@ FOREGROUND_SCALE = 0.02  # a pixel whose darkest channel is this far below white
 
 
 def foreground(rgb: torch.Tensor) -> torch.Tensor:
-    """Return the foreground (…, 1, H, W) in [0, 1] of images (…, 3, H, W) on white."""
+    """Return how much each pixel is object, (…, 1, H, W) in [0, 1], of images on white."""
     darkest = rgb.min(dim=-3, keepdim=True).values
     return ((1.0 - darkest) / FOREGROUND_SCALE).clamp(0.0, 1.0)
 

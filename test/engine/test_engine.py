@@ -1,5 +1,7 @@
 """The engine end to end with the shipped LRM: keyframes in, geometry at any stamp out."""
 
+from pathlib import Path
+
 from engine.scene import camera_images, OBJECT
 from lim_ros.cameras import Cameras
 from lim_ros.engine import EngineConfig, ReconstructionEngine
@@ -149,3 +151,18 @@ def test_lim_checkpoints_are_checked_against_the_lrm(tmp_path):
         ReconstructionEngine(EngineConfig(interpolation='lim', lim_checkpoint=missing))
     with pytest.raises(ConfigError, match='LIM checkpoint does not fit the LRM: feature_dim 32'):
         ReconstructionEngine(EngineConfig(interpolation='lim'), lim=LIM(TINY_LIM))
+
+
+def test_the_evidence_lrm_runs_in_the_engine_and_lim_moves_its_evidence():
+    models = Path(__file__).resolve().parents[2] / 'models'
+    config = EngineConfig(lrm_checkpoint=str(models / 'lrm_evidence.safetensors'),
+                          mesh_resolution=32, num_points=1000, interpolation='lim',
+                          lim_checkpoint=str(models / 'lim_base.safetensors'))
+    engine = ReconstructionEngine(config)
+    for t in (0.0, 0.5):
+        images, cameras = camera_images(t)
+        engine.add_keyframe(T0 + int(t * SECOND), images, cameras)
+    assert engine.triplane(T0).shape[2] == engine.lrm.config.output_channels == 32 + 6 * 32
+    for t in (0.0, 0.25):
+        cloud = engine.points(T0 + int(t * SECOND))
+        assert chamfer(cloud.points, truth(t)).l1 < 0.12, t
