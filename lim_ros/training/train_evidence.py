@@ -33,12 +33,12 @@ class EvidenceTrainConfig:
     """Everything one evidence run depends on (saved in its checkpoints)."""
 
     base: str = 'models/lrm_base.safetensors'
-    evidence_samples: int = 32  # K
+    evidence_samples: int = 48  # K
     view_sets: tuple[tuple[int, ...], ...] = ((0, 1, 2, 3), (3, 4, 5), (5,))
     losses: LossWeights = field(default_factory=LossWeights)
     data_dir: str = 'data/ft_creature'
     out_dir: str = 'runs/lrm_evidence'
-    steps: int = 1500
+    steps: int = 500
     batch_size: int = 8
     lr: float = 3e-4
     weight_decay: float = 0.0
@@ -54,7 +54,7 @@ class EvidenceTrainConfig:
     amp: bool = False  # bfloat16 autocast, CUDA only
     threads: int = 0
     log_every: int = 25
-    checkpoint_every: int = 250
+    checkpoint_every: int = 125
     val_samples: int = 16  # per split (seen, held-out), 4 views each
     precompute_batch: int = 16
 

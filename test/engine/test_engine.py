@@ -162,7 +162,7 @@ def test_the_evidence_lrm_runs_in_the_engine_and_lim_moves_its_evidence():
     for t in (0.0, 0.5):
         images, cameras = camera_images(t)
         engine.add_keyframe(T0 + int(t * SECOND), images, cameras)
-    assert engine.triplane(T0).shape[2] == engine.lrm.config.output_channels == 32 + 6 * 32
+    assert engine.triplane(T0).shape[2] == engine.lrm.config.output_channels == 32 + 6 * 48
     for t in (0.0, 0.25):
         cloud = engine.points(T0 + int(t * SECOND))
         assert chamfer(cloud.points, truth(t)).l1 < 0.12, t
