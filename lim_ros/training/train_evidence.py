@@ -55,7 +55,8 @@ class EvidenceTrainConfig:
     threads: int = 0
     log_every: int = 25
     checkpoint_every: int = 125
-    val_samples: int = 16  # per split (seen, held-out), 4 views each
+    val_samples: int = 16  # per split (seen, held-out)
+    val_views: int = 4  # input views of each validation object
     precompute_batch: int = 16
 
 
@@ -102,7 +103,7 @@ def train(cfg: EvidenceTrainConfig, resume: bool = True) -> dict:
     check_view_sets(cfg.view_sets, data[0].rgb.shape[1])
     base = load_lrm(cfg.base, device)
     model = evidence_model(base, cfg.evidence_samples).to(device)
-    val = validation_sets(cfg.val_samples, 4, model.config.image_size)
+    val = validation_sets(cfg.val_samples, cfg.val_views, model.config.image_size)
     cached = [learned_planes(base, data, s, cfg.precompute_batch, device)
               for s in cfg.view_sets]
     del base
