@@ -55,8 +55,7 @@ class EvidenceTrainConfig:
     threads: int = 0
     log_every: int = 25
     checkpoint_every: int = 125
-    val_samples: int = 16  # per split (seen, held-out)
-    val_views: int = 4  # input views of each validation object
+    val_samples: int = 16  # per split (seen, held-out), each with the largest set's views
     precompute_batch: int = 16
 
 
@@ -103,7 +102,8 @@ def train(cfg: EvidenceTrainConfig, resume: bool = True) -> dict:
     check_view_sets(cfg.view_sets, data[0].rgb.shape[1])
     base = load_lrm(cfg.base, device)
     model = evidence_model(base, cfg.evidence_samples).to(device)
-    val = validation_sets(cfg.val_samples, cfg.val_views, model.config.image_size)
+    val = validation_sets(cfg.val_samples, max(map(len, cfg.view_sets)),
+                          model.config.image_size)
     cached = [learned_planes(base, data, s, cfg.precompute_batch, device)
               for s in cfg.view_sets]
     del base
