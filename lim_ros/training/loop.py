@@ -18,6 +18,7 @@ from pathlib import Path
 import time
 from typing import Any, Protocol
 
+from lim_ros.errors import ConfigError
 from lim_ros.models.checkpoint import load_training_state, save_checkpoint, save_training_state
 import torch
 from torch import nn
@@ -48,6 +49,16 @@ def start_run(cfg: LoopConfig) -> torch.device:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     return torch.device(cfg.device)
+
+
+def load_initial_weights(model: nn.Module, path: str,
+                         load: Callable[[str], nn.Module]) -> None:
+    """Copy the weights of checkpoint ``path`` (read by ``load``) into ``model``, same config."""
+    start = load(path)
+    if start.config != model.config:
+        raise ConfigError(f'init_checkpoint: {path} holds a different model config than '
+                          f'`model` ({start.config})')
+    model.load_state_dict(start.state_dict())
 
 
 def learning_rate(cfg: LoopConfig, step: int) -> float:

@@ -31,12 +31,18 @@ from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.errors import ConfigError
 from lim_ros.metrics import mean_sign_iou
-from lim_ros.models.lim import blend, LIM, LIMConfig
+from lim_ros.models.lim import blend, LIM, LIMConfig, load_lim
 from lim_ros.models.lrm import load_lrm, LRM
 from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.field_losses import field_losses
 from lim_ros.training.keyframe_set import KeyframeSet
-from lim_ros.training.loop import LossTerms, run_training, start_run, Trainee
+from lim_ros.training.loop import (
+    load_initial_weights,
+    LossTerms,
+    run_training,
+    start_run,
+    Trainee,
+)
 from lim_ros.training.lrm_losses import LossWeights, total_loss
 from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
 import torch
@@ -72,6 +78,7 @@ class LIMTrainConfig:
     losses: LIMLossWeights = field(default_factory=LIMLossWeights)
     lrm_checkpoint: str = 'models/lrm_tiny.safetensors'
     initialise_from_lrm: bool = True
+    init_checkpoint: str = ''  # a LIM safetensors (same model config) to fine-tune from
     data_dir: str = 'data/lim_train'
     out_dir: str = 'runs/lim_tiny'
     input_views: int = 4  # views 0..V_in-1 are the LRM's inputs, the rest give rendering rays
@@ -179,7 +186,9 @@ def train(cfg: LIMTrainConfig, resume: bool = True) -> dict:
     baseline = {k: validation_iou(blend, lrm, v, device) for k, v in val.items()}
     (out_dir / 'linear_val.json').write_text(json.dumps(baseline) + '\n')
     lim = LIM(cfg.model).to(device)
-    if cfg.initialise_from_lrm:
+    if cfg.init_checkpoint:
+        load_initial_weights(lim, cfg.init_checkpoint, load_lim)
+    elif cfg.initialise_from_lrm:
         lim.initialise_from(lrm)
 
     def step_terms(g: torch.Generator) -> LossTerms:

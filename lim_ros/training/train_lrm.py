@@ -12,12 +12,17 @@ from pathlib import Path
 
 from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
-from lim_ros.errors import ConfigError
 from lim_ros.metrics import mean_sign_iou
 from lim_ros.models.lrm import load_lrm, LRM, LRMConfig
 from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.field_losses import field_losses
-from lim_ros.training.loop import LossTerms, run_training, start_run, Trainee
+from lim_ros.training.loop import (
+    load_initial_weights,
+    LossTerms,
+    run_training,
+    start_run,
+    Trainee,
+)
 from lim_ros.training.lrm_losses import LossWeights, total_loss
 from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
 import torch
@@ -105,11 +110,7 @@ def train(cfg: LRMTrainConfig, resume: bool = True) -> dict:
     val = validation_sets(cfg.val_samples, cfg.max_views, cfg.model.image_size)
     model = LRM(cfg.model).to(device)
     if cfg.init_checkpoint:
-        start = load_lrm(cfg.init_checkpoint)
-        if start.config != cfg.model:
-            raise ConfigError(f'init_checkpoint: {cfg.init_checkpoint} holds a different model '
-                              f'config than `model` ({start.config})')
-        model.load_state_dict(start.state_dict())
+        load_initial_weights(model, cfg.init_checkpoint, load_lrm)
 
     def step_terms(g: torch.Generator) -> LossTerms:
         idx = torch.randint(len(data), (cfg.batch_size,), generator=g)

@@ -138,6 +138,18 @@ class DynamicObject:
         deformation = self.deformation_motion(t).reshape(self.num_parts, N_PARAMS)
         return ObjectState(rotation, translation, deformation, self.scale)
 
+    def chord_motion(self, t0: float, t1: float) -> 'DynamicObject':
+        """
+        Copy posed exactly as this object at ``t0`` and ``t1``, moving at constant speed between.
+
+        Every joint angle, deformation parameter and rigid-pose parameter (axis-angle,
+        translation) follows the chord of its signal: what an interpolator that knew the exact
+        poses at two keyframes, and nothing between them, would predict.
+        """
+        return replace(self, joint_motion=self.joint_motion.chord(t0, t1),
+                       deformation_motion=self.deformation_motion.chord(t0, t1),
+                       rigid_motion=self.rigid_motion.chord(t0, t1))
+
     def _part_sdf(self, state: ObjectState, rest: torch.Tensor) -> torch.Tensor:
         s = self.shapes
         return primitive_sdf(rest, s.kind, s.half_extents, s.rounding) * state.scale

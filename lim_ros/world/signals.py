@@ -32,6 +32,13 @@ class SmoothSignal:
         angle = 2.0 * torch.pi * self.frequency * t + self.phase
         return self.offset + self.rate * t + (self.amplitude * torch.sin(angle)).sum(dim=-1)
 
+    def chord(self, t0: float, t1: float) -> 'SmoothSignal':
+        """Return the drift that takes every channel from its value at ``t0`` to that at ``t1``."""
+        start, end = self(t0), self(t1)
+        rate = (end - start) / (t1 - t0)
+        zeros = torch.zeros(start.shape[0], 1, dtype=start.dtype)
+        return SmoothSignal(start - rate * t0, zeros, zeros, zeros, rate)
+
     @staticmethod
     def constant(values: torch.Tensor) -> 'SmoothSignal':
         """Return a signal that holds ``values`` (C,) at every time."""

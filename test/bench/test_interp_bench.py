@@ -20,9 +20,10 @@ def test_every_method_in_every_group(tmp_path):
     out = tmp_path / 'interp.json'
     rows = run(lrm, {'lim': LIM(LIMConfig.for_lrm(lrm.config, depth=1)).eval()}, cfg, out,
                figures=tmp_path)
-    methods = ('nearest', 'linear', 'optical_flow', 'lim', 'oracle')
+    methods = ('nearest', 'linear', 'optical_flow', 'lim', 'pose_chord', 'oracle')
     assert {(r['split'], r['motion'], r['method']) for r in rows} == {
-        (s, m, x) for s in ('seen', 'held_out') for m in ('small', 'large') for x in methods}
+        (s, m, x) for s in ('seen', 'held_out') for m in ('small', 'medium', 'large')
+        for x in methods}
     for row in rows:
         assert 0.0 <= row['iou'] <= 1.0 and row['ms'] > 0.0 and row['travel'] > 0.0
         group = {r['method']: r for r in rows
@@ -34,8 +35,12 @@ def test_every_method_in_every_group(tmp_path):
     for split in ('seen', 'held_out'):  # the same objects, keyframes 4 times further apart
         travel = {r['motion']: r['travel'] for r in rows if r['split'] == split}
         assert travel['large'] > 1.5 * travel['small']
+        groups = [{r['method']: r for r in rows if (r['split'], r['motion']) == (split, m)}
+                  for m in ('small', 'medium', 'large')]
+        # keyframes further apart hide more of the motion from both ends
+        assert groups[-1]['oracle']['iou'] - groups[-1]['pose_chord']['iou'] > 0.0
     per_alpha = json.loads(out.with_name('interp_alpha.json').read_text())
     assert {r['alpha'] for r in per_alpha} == set(FRACTIONS[1:-1])
     assert json.loads(out.read_text())['rows'] == rows
-    picture = iio.imread(tmp_path / 'held_out_large.png')  # 1 sequence, truth + 5 methods
-    assert picture.shape == (2 + 64 + 2, 2 + 6 * (64 + 2), 3)
+    picture = iio.imread(tmp_path / 'held_out_large.png')  # 1 sequence, truth + 6 methods
+    assert picture.shape == (2 + 64 + 2, 2 + 7 * (64 + 2), 3)

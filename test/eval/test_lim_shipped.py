@@ -20,7 +20,7 @@ def half_way_iou(size: str, split: str) -> dict[str, float]:
                                                            surface_points=2000))
     found = {k: v for k, v in methods(lrm, {'lim': lim}).items() if k in ('linear', 'lim')}
     scores = [score_sequence(lrm, seq, found, cfg).scores
-              for seq in sequences(lrm, cfg, split, cfg.large_gap)]
+              for seq in sequences(lrm, cfg, split, dict(cfg.gaps)['large'])]
     return {name: float(np.mean([s[name][1]['iou'] for s in scores])) for name in found}
 
 

@@ -1,5 +1,6 @@
 """Tests of LIM training: loss terms, the causal consistency pass, a real tiny run, resuming."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -103,3 +104,18 @@ def test_training_writes_checkpoints_and_resumes(setup, tmp_path):
     assert 'val_iou_held_out' in records[-1]
     header = summarise(tmp_path / 'log.jsonl', every=2).splitlines()[0]
     assert '| plane | distill | causal_plane |' in header and 'val_iou_seen' in header
+
+
+def test_a_run_can_start_from_a_trained_lim(setup, tmp_path):
+    train(_config(setup, tmp_path / 'a', 2))
+    start = tmp_path / 'a' / 'best.safetensors'
+    tuned = dataclasses.replace(_config(setup, tmp_path / 'b', 2), lr=0.0,
+                                init_checkpoint=str(start))
+    train(tuned)  # a zero learning rate keeps the starting weights
+    a = load_lim(start).state_dict()
+    b = load_lim(tmp_path / 'b' / 'best.safetensors').state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    other = dataclasses.replace(tuned, out_dir=str(tmp_path / 'c'),
+                                model=dataclasses.replace(TINY_LIM, depth=TINY_LIM.depth + 1))
+    with pytest.raises(ConfigError, match='init_checkpoint: .* different model config'):
+        train(other)

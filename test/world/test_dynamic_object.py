@@ -69,3 +69,14 @@ def test_bad_points_raise_shape_error_naming_them():
         obj.sdf(torch.full((3, 3), float('nan')), 0.0)
     with pytest.raises(ShapeError, match='n:'):
         obj.surface_samples(0.0, 0, torch.Generator())
+
+
+def test_chord_motion_matches_the_object_at_both_ends_and_not_between():
+    obj = make_object('humanoid', 5)
+    chord = obj.chord_motion(1.0, 2.0)
+    points = torch.rand(4000, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    for t in (1.0, 2.0):
+        assert torch.allclose(chord.sdf(points, t), obj.sdf(points, t), atol=1e-5)
+    # the humanoid's joints swing at up to 0.8 Hz: half-way, the chord is off the true pose
+    half_way = (chord.sdf(points, 1.5) - obj.sdf(points, 1.5)).abs()
+    assert half_way.max() > 0.02

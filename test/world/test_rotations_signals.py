@@ -53,3 +53,12 @@ def test_concat_stacks_channels():
     a = SmoothSignal.constant(torch.tensor([1.0, 2.0]))
     b = SmoothSignal.constant(torch.tensor([3.0]))
     assert torch.equal(SmoothSignal.concat([a, b])(7.0), torch.tensor([1.0, 2.0, 3.0]))
+
+
+def test_chord_moves_at_constant_speed_between_the_signals_values():
+    signal = SmoothSignal.random(torch.Generator().manual_seed(3), 4, 1.0)
+    chord = signal.chord(0.5, 1.5)
+    assert torch.allclose(chord(0.5), signal(0.5), atol=1e-6)
+    assert torch.allclose(chord(1.5), signal(1.5), atol=1e-6)
+    assert torch.allclose(chord(0.75), 0.75 * signal(0.5) + 0.25 * signal(1.5), atol=1e-6)
+    assert torch.allclose(chord(1.0) - chord(0.5), chord(1.5) - chord(1.0), atol=1e-6)
