@@ -17,6 +17,10 @@ true surface keep their offset). Methods:
 - ``oracle_field``: the same tracker (same search) on the world's exact SDF and canonical
   field, from the same anchor vertices: the tracker's own error, with a perfect canonical
   head.
+- ``pose_chord``: a reference, not a tracker: the anchor vertices moved by the world's exact
+  motion at the keyframes and by its chord between them (every joint, deformation and rigid
+  parameter at constant speed, `DynamicObject.chord_motion`): the error left to a tracker that
+  knew the object exactly at the keyframes and nothing between them.
 
 Scores per instant, in % of the diagonal of the true positions' bounding box: ``error``, the
 mean distance of tracked vertices to their true positions (`correspondence_error`), and
@@ -50,7 +54,7 @@ import numpy as np
 from PIL import Image
 import torch
 
-METHODS = ('canonical', 'static', 'nearest', 'oracle_field')
+METHODS = ('canonical', 'static', 'nearest', 'oracle_field', 'pose_chord')
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,15 @@ def _score(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
     back = obj.canonical(positions, t, t_anchor)
     drift = correspondence_error(back, anchor, diagonal)
     return error, drift
+
+
+def chord_positions(obj: DynamicObject, anchor: torch.Tensor, t: float,
+                    cfg: TrackBenchConfig) -> torch.Tensor:
+    """Positions (V, 3) at t of the material at ``anchor`` at t = 0 under the keyframes' chord."""
+    k = min(int(t // cfg.keyframe_gap), round(cfg.duration / cfg.keyframe_gap) - 1)
+    start, end = k * cfg.keyframe_gap, (k + 1) * cfg.keyframe_gap
+    at_keyframe = obj.canonical(anchor, 0.0, start)
+    return obj.chord_motion(start, end).canonical(at_keyframe, start, t)
 
 
 def add_keyframes(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackBenchConfig,
@@ -164,7 +177,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
             oracle = track_step(field, oracle_target, oracle, unit_cfg).positions
         seconds['oracle_field'] += time.perf_counter() - begin
         for name, positions in (('static', source), ('nearest', nearest),
-                                ('oracle_field', oracle)):
+                                ('oracle_field', oracle),
+                                ('pose_chord', chord_positions(obj, source, t, cfg))):
             e, d = _score(obj, source, 0.0, t, positions)
             error[name].append(e)
             drift[name].append(d)
