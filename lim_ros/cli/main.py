@@ -352,7 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument('--out', type=Path, default=Path('out/bench/node.json'))
     node.set_defaults(func=_bench_node)
     interp = bench.add_parser('interp', help='interpolation methods (nearest, linear, optical '
-                              'flow, LIM, oracle) by split and motion size')
+                              'flow, LIM, oracle) and the pose-chord reference, by split and '
+                              'motion size')
     interp.add_argument('--lrm', type=Path, default=Path('models/lrm_base.safetensors'))
     interp.add_argument('--lim', type=Path, default=Path('models/lim_base.safetensors'))
     interp.add_argument('--ablation', type=Path, default=None,
@@ -362,7 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='write large-motion comparisons at alpha 0.5 here')
     interp.set_defaults(func=_bench_interp)
     track = bench.add_parser('track', help='tracked meshes: vertex error and texture drift '
-                             'against exact correspondence, vs a nearest-neighbour baseline')
+                             'against exact correspondence, vs a nearest-neighbour baseline '
+                             'and the pose-chord reference')
     track.add_argument('--lrm', type=Path, default=Path('models/lrm_base.safetensors'))
     track.add_argument('--interpolation', choices=METHODS, default='linear',
                        help='between keyframes (lim: a LIM whose canonical head was trained '
