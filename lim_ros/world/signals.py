@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from lim_ros.errors import StampError
 import torch
 
 
@@ -34,6 +35,8 @@ class SmoothSignal:
 
     def chord(self, t0: float, t1: float) -> 'SmoothSignal':
         """Return the drift that takes every channel from its value at ``t0`` to that at ``t1``."""
+        if not t1 > t0:  # NaN fails too
+            raise StampError(f'chord: expected t0 < t1 (seconds), got t0 = {t0}, t1 = {t1}')
         start, end = self(t0), self(t1)
         rate = (end - start) / (t1 - t0)
         zeros = torch.zeros(start.shape[0], 1, dtype=start.dtype)

@@ -2,8 +2,10 @@
 
 import math
 
+from lim_ros.errors import StampError
 from lim_ros.world.rotations import axis_angle_to_matrix, random_rotation
 from lim_ros.world.signals import SmoothSignal
+import pytest
 import torch
 
 
@@ -62,3 +64,9 @@ def test_chord_moves_at_constant_speed_between_the_signals_values():
     assert torch.allclose(chord(1.5), signal(1.5), atol=1e-6)
     assert torch.allclose(chord(0.75), 0.75 * signal(0.5) + 0.25 * signal(1.5), atol=1e-6)
     assert torch.allclose(chord(1.0) - chord(0.5), chord(1.5) - chord(1.0), atol=1e-6)
+
+
+@pytest.mark.parametrize('t0, t1', [(1.0, 1.0), (2.0, 1.0), (float('nan'), 1.0)])
+def test_chord_refuses_times_out_of_order(t0, t1):
+    with pytest.raises(StampError, match='chord: expected t0 < t1'):
+        SmoothSignal.constant(torch.zeros(2)).chord(t0, t1)
