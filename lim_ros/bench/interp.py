@@ -12,6 +12,8 @@ evaluation's metrics (IoU, Chamfer-L1, F-score, PSNR on the views not given as i
 - ``optical_flow``: the keyframes' input views interpolated in image space with optical flow
   (`FlowInterpolator`), then fed to the LRM;
 - ``lim`` (and ``lim_no_causal``, the ablation without the causal consistency loss): LIM;
+  with ``--paths``, also ``lim_gather`` and ``lim_correction``: LIM with one of its two paths
+  (`one_path`);
 - ``oracle``: the LRM on the true input views at the instant, which LIM approximates;
 - ``pose_chord``: a reference that reads the world's ground truth, not a method: the object
   posed exactly as at both keyframes and moved at constant speed between them

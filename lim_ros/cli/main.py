@@ -154,12 +154,14 @@ def _bench_node(args: argparse.Namespace) -> None:
 
 def _bench_interp(args: argparse.Namespace) -> None:
     from lim_ros.bench.interp import InterpBenchConfig, run
-    from lim_ros.models.lim import load_lim
+    from lim_ros.models.lim import load_lim, one_path, PATHS
     from lim_ros.models.lrm import load_lrm
 
     lims = {'lim': load_lim(args.lim, args.device)}
     if args.ablation is not None:
         lims['lim_no_causal'] = load_lim(args.ablation, args.device)
+    if args.paths:
+        lims.update({f'lim_{path}': one_path(lims['lim'], path) for path in PATHS})
     cfg = InterpBenchConfig(samples=args.samples, score=_score(args))
     run(load_lrm(args.lrm, args.device), lims, cfg, args.out, args.figures)
 
@@ -358,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument('--lim', type=Path, default=Path('models/lim_base.safetensors'))
     interp.add_argument('--ablation', type=Path, default=None,
                         help='also a LIM trained without the causal consistency loss')
+    interp.add_argument('--paths', action='store_true',
+                        help='also LIM with only its motion gather, and with only its '
+                             'correction heads (rows lim_gather, lim_correction)')
     _add_scored_sequences(interp, 6, 'sequences per group', 'out/bench/interp.json')
     interp.add_argument('--figures', type=Path, default=None,
                         help='write large-motion comparisons at alpha 0.5 here')

@@ -179,6 +179,35 @@ class LIM(nn.Module):
             raise ShapeError(f'alpha: expected values in [0, 1], got {alpha.tolist()}')
 
 
+PATHS = ('gather', 'correction')
+
+
+def one_path(lim: LIM, path: str) -> LIM:
+    """
+    Return a copy of ``lim`` that changes the linear blend by one of its two paths only.
+
+    ``'gather'``: the correction heads zeroed, so only the motion gather moves content;
+    ``'correction'``: the gather's content term zeroed and its keep width set to its gather
+    width, so every cell keeps its own values and only the correction heads act. An ablation
+    for ``bench interp --paths``: which path a trained LIM's gains and losses come from.
+    """
+    if path not in PATHS:
+        raise ConfigError(f'path: expected one of {PATHS}, got {path!r}')
+    copy = LIM(lim.config).to(next(lim.parameters()).device)
+    copy.load_state_dict(lim.state_dict())
+    with torch.no_grad():
+        if path == 'gather':
+            for layer in (copy.feature_head, copy.plane_head.proj):
+                layer.weight.zero_()
+                layer.bias.zero_()
+        else:
+            for gather in (copy.gather_source, copy.gather_target):
+                gather.query.weight.zero_()
+                gather.query.bias.zero_()
+                gather.log_tau_keep.copy_(gather.log_tau)
+    return copy.train(lim.training)
+
+
 def load_lim(path, device: torch.device | str = 'cpu') -> LIM:
     """Load a LIM checkpoint (safetensors with its config) for inference, in eval mode."""
     model, _, _ = load_model(path, LIM, LIMConfig, kind='lim', device=device)

@@ -175,3 +175,17 @@ def test_orbit_cache_and_bench_monocular_name_bad_input(tmp_path, capsys):
     assert main(['bench', 'monocular', '--generator', str(missing), '--out',
                  str(tmp_path / 'm.json')]) == 2
     assert f'{missing}: checkpoint file does not exist' in capsys.readouterr().err
+
+
+def test_bench_interp_paths_adds_one_row_per_lim_path(tmp_path):
+    out = tmp_path / 'interp.json'
+    assert main(['bench', 'interp', '--lrm', str(REPO / 'models/lrm_tiny.safetensors'),
+                 '--lim', str(REPO / 'models/lim_tiny.safetensors'), '--paths',
+                 '--samples', '1', '--grid', '16', '--surface-points', '300',
+                 '--out', str(out)]) == 0
+    rows = json.loads(out.read_text())['rows']
+    methods = {r['method'] for r in rows}
+    assert {'lim', 'lim_gather', 'lim_correction', 'linear'} <= methods
+    for split in ('seen', 'held_out'):
+        large = {r['method']: r for r in rows if (r['split'], r['motion']) == (split, 'large')}
+        assert large['lim_gather']['iou'] != large['lim_correction']['iou']

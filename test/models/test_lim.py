@@ -2,7 +2,7 @@
 
 from lim_ros.errors import ConfigError, ShapeError
 from lim_ros.models.checkpoint import save_checkpoint
-from lim_ros.models.lim import blend, LIM, LIMConfig, load_lim
+from lim_ros.models.lim import blend, LIM, LIMConfig, load_lim, one_path
 from lim_ros.models.lrm import LRM, LRMOutput
 import pytest
 from tiny_models import TINY_LIM, TINY_LRM
@@ -106,3 +106,27 @@ def test_checkpoint_round_trip(tmp_path):
     alpha = torch.tensor([0.1, 0.9])
     with torch.no_grad():
         assert torch.equal(loaded(source, target, alpha).planes, lim(source, target, alpha).planes)
+
+
+def test_one_path_keeps_the_other_path_out():
+    source, target = _keyframes()
+    alpha = torch.tensor([0.3, 0.8])
+    lim = _perturbed()
+    with torch.no_grad():
+        full = lim(source, target, alpha)
+        gather = one_path(lim, 'gather')(source, target, alpha)
+        correction = one_path(lim, 'correction')(source, target, alpha)
+        both_out = one_path(one_path(lim, 'gather'), 'correction')(source, target, alpha)
+        linear = blend(source, target, alpha)
+    assert torch.allclose(both_out.planes, linear.planes, atol=1e-5)
+    assert torch.allclose(both_out.features, linear.features, atol=1e-5)
+    # each path alone changes the blend, and neither alone is the full LIM
+    for one in (gather, correction):
+        assert not torch.allclose(one.planes, linear.planes, atol=1e-3)
+        assert not torch.allclose(one.planes, full.planes, atol=1e-3)
+    # the sum of both paths' changes is the full LIM's change (the paths add up)
+    total = gather.planes + correction.planes - linear.planes
+    assert torch.allclose(total, full.planes, atol=1e-4)
+    assert lim.plane_head.proj.weight.abs().sum() > 0  # the original is untouched
+    with pytest.raises(ConfigError, match='path: expected one of'):
+        one_path(lim, 'flow')
