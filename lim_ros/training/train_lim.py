@@ -31,7 +31,7 @@ from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.errors import ConfigError
 from lim_ros.metrics import mean_sign_iou
-from lim_ros.models.lim import blend, LIM, LIMConfig, load_lim
+from lim_ros.models.lim import blend, LIM, LIMConfig, load_lim, one_path
 from lim_ros.models.lrm import load_lrm, LRM
 from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.field_losses import field_losses
@@ -79,6 +79,7 @@ class LIMTrainConfig:
     lrm_checkpoint: str = 'models/lrm_tiny.safetensors'
     initialise_from_lrm: bool = True
     init_checkpoint: str = ''  # a LIM safetensors (same model config) to fine-tune from
+    correction_heads: bool = True  # False: the heads held at zero, only the motion gather learns
     data_dir: str = 'data/lim_train'
     out_dir: str = 'runs/lim_tiny'
     input_views: int = 4  # views 0..V_in-1 are the LRM's inputs, the rest give rendering rays
@@ -190,6 +191,10 @@ def train(cfg: LIMTrainConfig, resume: bool = True) -> dict:
         load_initial_weights(lim, cfg.init_checkpoint, load_lim)
     elif cfg.initialise_from_lrm:
         lim.initialise_from(lrm)
+    if not cfg.correction_heads:
+        lim = one_path(lim, 'gather')
+        for head in (lim.feature_head, lim.plane_head.proj):
+            head.requires_grad_(False)
 
     def step_terms(g: torch.Generator) -> LossTerms:
         idx = torch.randint(len(data), (cfg.batch_size,), generator=g)

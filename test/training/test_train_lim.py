@@ -119,3 +119,12 @@ def test_a_run_can_start_from_a_trained_lim(setup, tmp_path):
                                 model=dataclasses.replace(TINY_LIM, depth=TINY_LIM.depth + 1))
     with pytest.raises(ConfigError, match='init_checkpoint: .* different model config'):
         train(other)
+
+
+def test_without_correction_heads_only_the_gather_learns(setup, tmp_path):
+    cfg = dataclasses.replace(_config(setup, tmp_path, 2), correction_heads=False, lr=1e-2)
+    train(cfg)
+    lim = load_lim(tmp_path / 'best.safetensors')  # validated at step 2
+    for head in (lim.feature_head, lim.plane_head.proj):
+        assert head.weight.abs().max() == 0.0 and head.bias.abs().max() == 0.0
+    assert lim.gather_source.query.weight.abs().max() > 0.0  # zero at the start
