@@ -46,6 +46,7 @@ from lim_ros.interp.optical_flow import FlowInterpolator
 from lim_ros.models.lim import blend, LIM
 from lim_ros.models.lrm import LRM, LRMOutput
 from lim_ros.render.sphere_tracer import render
+from lim_ros.world.dynamic_object import DynamicObject
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
 import numpy as np
 import torch
@@ -72,6 +73,7 @@ class Sequence:
     """One benchmark sequence: its keyframes and the input views at every instant."""
 
     sample: WorldSample  # unbatched, instants at FRACTIONS
+    world: DynamicObject  # the sample's object, exact at any time
     inputs: Cameras
     source: LRMOutput  # the LRM at α = 0, batch of 1
     target: LRMOutput  # the LRM at α = 1
@@ -97,8 +99,7 @@ def methods(lrm: LRM, lims: dict[str, LIM]) -> dict[str, Method]:
 
     def pose_chord(seq: Sequence, i: int) -> LRMOutput:
         times = seq.sample.times.tolist()
-        obj = make_object(seq.sample.family, seq.sample.object_seed)
-        views = render(obj.chord_motion(times[0], times[-1]), seq.inputs, times[i]).rgb
+        views = render(seq.world.chord_motion(times[0], times[-1]), seq.inputs, times[i]).rgb
         return lrm.reconstruct(views.to(device), seq.inputs.to(device))
 
     def optical_flow(seq: Sequence, i: int) -> LRMOutput:
@@ -132,7 +133,8 @@ def sequences(lrm: LRM, cfg: InterpBenchConfig, split: str, gap: float) -> list[
         with torch.no_grad():
             keyframes = [lrm.reconstruct(sample.rgb[i, :cfg.input_views].to(device),
                                          inputs.to(device)) for i in (0, -1)]
-        found.append(Sequence(sample, inputs, *keyframes))
+        found.append(Sequence(sample, make_object(sample.family, sample.object_seed), inputs,
+                              *keyframes))
     return found
 
 
@@ -154,7 +156,6 @@ class SequenceResult:
 def score_sequence(lrm: LRM, seq: Sequence, found: dict[str, Method],
                    cfg: InterpBenchConfig) -> SequenceResult:
     """Score every method of ``found`` at the instants between the keyframes of ``seq``."""
-    obj = make_object(seq.sample.family, seq.sample.object_seed)
     v = cfg.input_views
     novel = seq.sample.cameras().select(slice(v, None))
     scores: dict[str, list[dict]] = {name: [] for name in found}
@@ -162,7 +163,7 @@ def score_sequence(lrm: LRM, seq: Sequence, found: dict[str, Method],
     middle = {'truth': seq.sample.rgb[FRACTIONS.index(0.5), v:]}
     for i in range(1, len(FRACTIONS) - 1):
         t = float(seq.sample.times[i])
-        truth = ground_truth(obj, t, novel, seq.sample.rgb[i, v:], cfg.score)
+        truth = ground_truth(seq.world, t, novel, seq.sample.rgb[i, v:], cfg.score)
         for name, method in found.items():
             start = time.perf_counter()
             out = method(seq, i)

@@ -72,6 +72,11 @@ class TrackBenchConfig:
     mesh_resolution: int = 48
     tracking: TrackingConfig = TrackingConfig(track_texture='checker', track_texture_size=256)
 
+    @property
+    def intervals(self) -> int:
+        """Return the number of keyframe intervals over ``duration`` (keyframes: one more)."""
+        return round(self.duration / self.keyframe_gap)
+
 
 @dataclass
 class SequenceScores:
@@ -101,7 +106,7 @@ def _score(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
 def chord_positions(obj: DynamicObject, anchor: torch.Tensor, t: float,
                     cfg: TrackBenchConfig) -> torch.Tensor:
     """Positions (V, 3) at t of the material at ``anchor`` at t = 0 under the keyframes' chord."""
-    k = min(int(t // cfg.keyframe_gap), round(cfg.duration / cfg.keyframe_gap) - 1)
+    k = min(int(t // cfg.keyframe_gap), cfg.intervals - 1)
     start, end = k * cfg.keyframe_gap, (k + 1) * cfg.keyframe_gap
     at_keyframe = obj.canonical(anchor, 0.0, start)
     return obj.chord_motion(start, end).canonical(at_keyframe, start, t)
@@ -111,8 +116,7 @@ def add_keyframes(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackBe
                   cameras: Cameras) -> None:
     """Render ``obj`` at every keyframe of the sequence and give the views to ``engine``."""
     engine.clear()
-    count = round(cfg.duration / cfg.keyframe_gap)
-    for k in range(count + 1):
+    for k in range(cfg.intervals + 1):
         t = k * cfg.keyframe_gap
         rgb = render(obj, cameras, t).rgb.permute(0, 2, 3, 1)
         engine.add_keyframe(round(t * 1e9), (rgb * 255).round().to(torch.uint8).numpy(),

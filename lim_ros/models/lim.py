@@ -20,6 +20,7 @@ the C learned ones: they are gathered and blended with the rest (so the evidence
 the surface) but get no learned correction, since no views exist at time α.
 """
 
+import copy
 from dataclasses import dataclass
 import math
 
@@ -108,9 +109,13 @@ class LIM(nn.Module):
         self.plane_head = TriplaneUpsampler(d, c.token_resolution, c.upsample, c.plane_channels)
         self.gather_source = MotionGather(d, c.token_resolution)
         self.gather_target = MotionGather(d, c.token_resolution)
-        for layer in (self.feature_head, self.plane_head.proj):
+        for layer in self.correction_layers():
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
+
+    def correction_layers(self) -> tuple[nn.Linear, nn.Linear]:
+        """Return the last layers of the two correction heads (features, planes)."""
+        return self.feature_head, self.plane_head.proj
 
     def forward(self, source: LRMOutput, target: LRMOutput, alpha: torch.Tensor) -> LRMOutput:
         """
@@ -193,19 +198,16 @@ def one_path(lim: LIM, path: str) -> LIM:
     """
     if path not in PATHS:
         raise ConfigError(f'path: expected one of {PATHS}, got {path!r}')
-    copy = LIM(lim.config).to(next(lim.parameters()).device)
-    copy.load_state_dict(lim.state_dict())
-    with torch.no_grad():
-        if path == 'gather':
-            for layer in (copy.feature_head, copy.plane_head.proj):
+    single = copy.deepcopy(lim)
+    if path == 'gather':
+        with torch.no_grad():
+            for layer in single.correction_layers():
                 layer.weight.zero_()
                 layer.bias.zero_()
-        else:
-            for gather in (copy.gather_source, copy.gather_target):
-                gather.query.weight.zero_()
-                gather.query.bias.zero_()
-                gather.log_tau_keep.copy_(gather.log_tau)
-    return copy.train(lim.training)
+    else:
+        single.gather_source.hold_still()
+        single.gather_target.hold_still()
+    return single
 
 
 def load_lim(path, device: torch.device | str = 'cpu') -> LIM:

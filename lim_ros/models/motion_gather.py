@@ -44,11 +44,17 @@ class MotionGather(nn.Module):
         self.norm_key = nn.LayerNorm(dim)
         self.query = nn.Linear(dim, match_dim)
         self.key = nn.Linear(dim, match_dim)
-        nn.init.zeros_(self.query.weight)
-        nn.init.zeros_(self.query.bias)
         self.log_tau = nn.Parameter(torch.tensor(math.log(2.0)))
         self.log_tau_keep = nn.Parameter(torch.tensor(math.log(2.0)))
         self.register_buffer('distance', token_distances(resolution), persistent=False)
+        self.hold_still()
+
+    @torch.no_grad()
+    def hold_still(self) -> None:
+        """Zero the content term and give the kept blur the gather's width: no cell moves."""
+        nn.init.zeros_(self.query.weight)
+        nn.init.zeros_(self.query.bias)
+        self.log_tau_keep.copy_(self.log_tau)
 
     def forward(self, tokens: torch.Tensor, keyframe: torch.Tensor,
                 values: torch.Tensor) -> torch.Tensor:

@@ -193,8 +193,8 @@ def train(cfg: LIMTrainConfig, resume: bool = True) -> dict:
         lim.initialise_from(lrm)
     if not cfg.correction_heads:
         lim = one_path(lim, 'gather')
-        for head in (lim.feature_head, lim.plane_head.proj):
-            head.requires_grad_(False)
+        for layer in lim.correction_layers():
+            layer.requires_grad_(False)
 
     def step_terms(g: torch.Generator) -> LossTerms:
         idx = torch.randint(len(data), (cfg.batch_size,), generator=g)

@@ -35,10 +35,9 @@ def test_every_method_in_every_group(tmp_path):
     for split in ('seen', 'held_out'):  # the same objects, keyframes 4 times further apart
         travel = {r['motion']: r['travel'] for r in rows if r['split'] == split}
         assert travel['large'] > 1.5 * travel['small']
-        groups = [{r['method']: r for r in rows if (r['split'], r['motion']) == (split, m)}
-                  for m in ('small', 'medium', 'large')]
-        # keyframes further apart hide more of the motion from both ends
-        assert groups[-1]['oracle']['iou'] - groups[-1]['pose_chord']['iou'] > 0.0
+        large = {r['method']: r for r in rows if (r['split'], r['motion']) == (split, 'large')}
+        # over 1 s the object moves between the keyframes in ways neither of them shows
+        assert large['oracle']['iou'] - large['pose_chord']['iou'] > 0.0
     per_alpha = json.loads(out.with_name('interp_alpha.json').read_text())
     assert {r['alpha'] for r in per_alpha} == set(FRACTIONS[1:-1])
     assert json.loads(out.read_text())['rows'] == rows

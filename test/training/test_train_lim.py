@@ -24,6 +24,7 @@ from lim_ros.training.train_lim import (
 import pytest
 from tiny_models import TINY_LIM, TINY_LRM
 import torch
+from training.init_checkpoint import check_init_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -107,18 +108,8 @@ def test_training_writes_checkpoints_and_resumes(setup, tmp_path):
 
 
 def test_a_run_can_start_from_a_trained_lim(setup, tmp_path):
-    train(_config(setup, tmp_path / 'a', 2))
-    start = tmp_path / 'a' / 'best.safetensors'
-    tuned = dataclasses.replace(_config(setup, tmp_path / 'b', 2), lr=0.0,
-                                init_checkpoint=str(start))
-    train(tuned)  # a zero learning rate keeps the starting weights
-    a = load_lim(start).state_dict()
-    b = load_lim(tmp_path / 'b' / 'best.safetensors').state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    other = dataclasses.replace(tuned, out_dir=str(tmp_path / 'c'),
-                                model=dataclasses.replace(TINY_LIM, depth=TINY_LIM.depth + 1))
-    with pytest.raises(ConfigError, match='init_checkpoint: .* different model config'):
-        train(other)
+    check_init_checkpoint(train, lambda out: _config(setup, out, 2), load_lim,
+                          dataclasses.replace(TINY_LIM, depth=TINY_LIM.depth + 1), tmp_path)
 
 
 def test_without_correction_heads_only_the_gather_learns(setup, tmp_path):

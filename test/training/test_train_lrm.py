@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lim_ros.data.cache import CachedDataset, write_cache
 from lim_ros.data.dataset import DataConfig
-from lim_ros.errors import CheckpointError, ConfigError
+from lim_ros.errors import CheckpointError
 from lim_ros.models.lrm import load_lrm
 from lim_ros.training.log_summary import summarise
 from lim_ros.training.loop import learning_rate
@@ -15,6 +15,7 @@ import pytest
 from safetensors.torch import load_file
 from tiny_models import TINY_LRM
 import torch
+from training.init_checkpoint import check_init_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -64,17 +65,8 @@ def test_same_seed_same_weights(cache, tmp_path):
 
 
 def test_a_run_can_start_from_a_trained_checkpoint(cache, tmp_path):
-    train(_config(cache, tmp_path / 'a', 2))
-    start = tmp_path / 'a' / 'best.safetensors'
-    tuned = dataclasses.replace(_config(cache, tmp_path / 'b', 2), lr=0.0,
-                                init_checkpoint=str(start))
-    train(tuned)  # a zero learning rate keeps the starting weights
-    a, b = load_lrm(start).state_dict(), load_lrm(tmp_path / 'b' / 'best.safetensors').state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    other = dataclasses.replace(tuned, out_dir=str(tmp_path / 'c'),
-                                model=dataclasses.replace(TINY_LRM, decoder_layers=3))
-    with pytest.raises(ConfigError, match='init_checkpoint: .* different model config'):
-        train(other)
+    check_init_checkpoint(train, lambda out: _config(cache, out, 2), load_lrm,
+                          dataclasses.replace(TINY_LRM, decoder_layers=3), tmp_path)
 
 
 def test_learning_rate_warms_up_then_decays():
