@@ -11,6 +11,8 @@ evaluation's metrics (IoU, Chamfer-L1, F-score, PSNR on the views not given as i
 - ``linear``: the two triplanes blended, (1 - α) P_0 + α P_1;
 - ``optical_flow``: the keyframes' input views interpolated in image space with optical flow
   (`FlowInterpolator`), then fed to the LRM;
+- ``triplane_flow``: the keyframes' triplanes warped along the flow found by matching their
+  planes (`TriplaneFlow`, no learning);
 - ``lim`` (and ``lim_no_causal``, the ablation without the causal consistency loss): LIM;
   with ``--paths``, also ``lim_gather`` and ``lim_correction``: LIM with one of its two paths
   (`one_path`);
@@ -26,7 +28,8 @@ Sequences are split by family (seen in training or held out) and by motion: keyf
 travel between the keyframes (volume units: the volume is 2 wide). Milliseconds are per
 interpolated triplane on this machine, median over all calls. ``gap_closed`` is
 (method - linear) / (oracle - linear) of the mean IoU, Chamfer-L1 and PSNR over the three
-instants: 1 means as good as the oracle, 0 no better than linear interpolation.
+instants: 1 means as good as the oracle, 0 no better than linear interpolation;
+``gap_closed_se`` its jackknife standard error over the group's sequences (`gap_closed`).
 """
 
 from collections.abc import Callable
@@ -43,8 +46,9 @@ from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.data.preview import grid
 from lim_ros.eval.lrm_eval import ground_truth, LRMEvalConfig, score_field
 from lim_ros.interp.optical_flow import FlowInterpolator
-from lim_ros.models.lim import blend, LIM
-from lim_ros.models.lrm import LRM, LRMOutput
+from lim_ros.interp.triplane_flow import TriplaneFlow
+from lim_ros.models.lim import LIM
+from lim_ros.models.lrm import blend, LRM, LRMOutput
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.dynamic_object import DynamicObject
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
@@ -53,13 +57,14 @@ import torch
 
 FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 METRICS = ('iou', 'chamfer_l1', 'f_score', 'psnr')
+GAP_METRICS = (0, 1, 3)  # indices in METRICS of the gap closed's metrics: IoU, Chamfer, PSNR
 
 
 @dataclass(frozen=True)
 class InterpBenchConfig:
     """The fixed sequences of ``bench interp`` and how they are scored."""
 
-    samples: int = 6  # sequences per (split, motion) group
+    samples: int = 12  # sequences per (split, motion) group
     seed: int = 40_000
     gaps: tuple[tuple[str, float], ...] = (('small', 0.25), ('medium', 0.5), ('large', 1.0))
     input_views: int = 4
@@ -90,6 +95,7 @@ def methods(lrm: LRM, lims: dict[str, LIM]) -> dict[str, Method]:
     """Return the benchmark's methods; ``lims`` maps names (``lim``, …) to LIM models."""
     device = next(lrm.parameters()).device
     flow = FlowInterpolator()
+    planes_flow = TriplaneFlow()
 
     def alpha(instant: int) -> torch.Tensor:
         return torch.tensor([FRACTIONS[instant]], device=device)
@@ -110,6 +116,7 @@ def methods(lrm: LRM, lims: dict[str, LIM]) -> dict[str, Method]:
         'nearest': lambda seq, i: seq.source if FRACTIONS[i] < 0.5 else seq.target,
         'linear': lambda seq, i: blend(seq.source, seq.target, alpha(i)),
         'optical_flow': optical_flow,
+        'triplane_flow': lambda seq, i: planes_flow(seq.source, seq.target, FRACTIONS[i]),
     }
     for name, lim in lims.items():
         found[name] = lambda seq, i, lim=lim: lim(seq.source, seq.target, alpha(i))
@@ -176,15 +183,32 @@ def score_sequence(lrm: LRM, seq: Sequence, found: dict[str, Method],
     return SequenceResult(scores, seconds, middle)
 
 
-def gap_closed(rows: list[dict]) -> None:
-    """Add ``gap_closed`` to every row: see the module docstring."""
-    for row in rows:
-        group = {r['method']: r for r in rows
-                 if (r['split'], r['motion']) == (row['split'], row['motion'])}
-        linear, oracle = group['linear'], group['oracle']
-        shares = [(row[k] - linear[k]) / (oracle[k] - linear[k])
-                  for k in ('iou', 'chamfer_l1', 'psnr') if oracle[k] != linear[k]]
-        row['gap_closed'] = float(np.mean(shares)) if shares else float('nan')
+def gap_closed(per_sequence: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+    """
+    Return each method's gap closed and its jackknife standard error over the sequences.
+
+    ``per_sequence`` maps every method (``linear`` and ``oracle`` among them) to its scores
+    (S, len(METRICS)) on S sequences, each averaged over the instants; the gap closed is the
+    module docstring's, of the means over the sequences. The error is the spread of the same
+    figure with one sequence left out, (S - 1)/S · Σ (g_i - ḡ)², square-rooted: how much the
+    figure owes to the particular sequences (NaN for one sequence).
+    """
+    def closed(means: dict[str, np.ndarray], name: str) -> float:
+        linear, oracle = means['linear'], means['oracle']
+        shares = [(means[name][k] - linear[k]) / (oracle[k] - linear[k])
+                  for k in GAP_METRICS if oracle[k] != linear[k]]
+        return float(np.mean(shares)) if shares else float('nan')
+
+    count = len(per_sequence['linear'])
+    found = {}
+    for name in per_sequence:
+        value = closed({m: np.nanmean(v, axis=0) for m, v in per_sequence.items()}, name)
+        left_out = np.array([closed({m: np.nanmean(np.delete(v, i, axis=0), axis=0)
+                                     for m, v in per_sequence.items()}, name)
+                             for i in range(count)]) if count > 1 else np.array([np.nan])
+        error = float(np.sqrt((count - 1) / count * np.sum((left_out - left_out.mean()) ** 2)))
+        found[name] = (value, error)
+    return found
 
 
 def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path,
@@ -208,21 +232,26 @@ def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path,
                 tiles = [torch.stack([r.middle[k][0] for k in ('truth', *found)])
                          for r in results[:figure_sequences]]
                 iio.imwrite(figures / f'{split}_large.png', grid(torch.stack(tiles)))
+            per_sequence, group = {}, []
             for name in found:
                 for r in results:
                     seconds[name] += r.seconds[name]
                 by_alpha = np.array([[[a[k] for k in METRICS] for a in r.scores[name]]
                                      for r in results])  # (sequence, instant, metric)
+                per_sequence[name] = np.nanmean(by_alpha, axis=1)
                 means = np.nanmean(by_alpha, axis=0)
                 for alpha, values in zip(FRACTIONS[1:-1], means):
                     per_alpha.append({'split': split, 'motion': label, 'method': name,
                                       'alpha': alpha, **dict(zip(METRICS, map(float, values)))})
-                rows.append({'split': split, 'motion': label,
-                             'travel': float(np.mean([motion(s.sample) for s in seqs])),
-                             'method': name,
-                             **dict(zip(METRICS, map(float, means.mean(axis=0)))),
-                             'iou_0.5': float(means[1, 0])})
-    gap_closed(rows)
+                group.append({'split': split, 'motion': label,
+                              'travel': float(np.mean([motion(s.sample) for s in seqs])),
+                              'method': name,
+                              **dict(zip(METRICS, map(float, means.mean(axis=0)))),
+                              'iou_0.5': float(means[1, 0])})
+            closed = gap_closed(per_sequence)
+            for row in group:
+                row['gap_closed'], row['gap_closed_se'] = closed[row['method']]
+            rows += group
     for row in rows:
         row['ms'] = 1e3 * statistics.median(seconds[row['method']])
     report(f'bench interp: {cfg.samples} sequences per group, alpha {FRACTIONS[1:-1]}, '

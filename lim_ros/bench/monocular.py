@@ -38,8 +38,7 @@ from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.data.preview import grid
 from lim_ros.eval.lrm_eval import ground_truth, LRMEvalConfig, score_field
 from lim_ros.metrics import psnr, ssim
-from lim_ros.models.lim import blend
-from lim_ros.models.lrm import LRM, LRMOutput
+from lim_ros.models.lrm import blend, LRM, LRMOutput
 from lim_ros.monocular.loading import PipelineGenerator
 from lim_ros.monocular.views import with_generated
 from lim_ros.render.sphere_tracer import render

@@ -7,7 +7,7 @@ lim-ros bag IN OUT [--rate 10] [--params config/lim.yaml] [--start S] [--end S] 
 lim-ros data preview --family chain --seed 0 [--views 4] [--times 0 0.5 1] [--size 128]
 lim-ros bench render [--sizes 64 128] [--out out/bench/render.json]
 lim-ros bench node [--image-sizes 64 128 256] [--resolutions 32 64 128] [--device cpu]
-lim-ros bench track [--lrm PATH] [--interpolation linear|lim] [--lim PATH] [--figures DIR]
+lim-ros bench track [--lrm PATH] [--interpolation METHOD] [--lim PATH] [--figures DIR]
 lim-ros bench monocular [--lrm L] [--generator G] [--samples 4] [--device cpu]
 """
 
@@ -354,8 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument('--out', type=Path, default=Path('out/bench/node.json'))
     node.set_defaults(func=_bench_node)
     interp = bench.add_parser('interp', help='interpolation methods (nearest, linear, optical '
-                              'flow, LIM, oracle) and the pose-chord reference, by split and '
-                              'motion size')
+                              'flow, triplane flow, LIM, oracle) and the pose-chord reference, '
+                              'by split and motion size')
     interp.add_argument('--lrm', type=Path, default=Path('models/lrm_base.safetensors'))
     interp.add_argument('--lim', type=Path, default=Path('models/lim_base.safetensors'))
     interp.add_argument('--ablation', type=Path, default=None,
@@ -363,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument('--paths', action='store_true',
                         help='also LIM with only its motion gather, and with only its '
                              'correction heads (rows lim_gather, lim_correction)')
-    _add_scored_sequences(interp, 6, 'sequences per group', 'out/bench/interp.json')
+    _add_scored_sequences(interp, 12, 'sequences per group', 'out/bench/interp.json')
     interp.add_argument('--figures', type=Path, default=None,
                         help='write large-motion comparisons at alpha 0.5 here')
     interp.set_defaults(func=_bench_interp)

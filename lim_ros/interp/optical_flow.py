@@ -4,13 +4,12 @@ Image-space interpolation: optical flow between two keyframes' views, warped to 
 The LIM paper compares against FILM, a learned frame interpolator; this is the same kind of
 baseline with a flow method we can install (OpenCV's DIS optical flow). For each view, the
 flows F_0→1 and F_1→0 between the keyframes' images give the flows from the intermediate
-frame back to both keyframes under a linear-motion assumption (Jiang et al., Super SloMo,
-eq. 4): F_α→0 = -(1 - α) α F_0→1 + α² F_1→0 and F_α→1 = (1 - α)² F_0→1 - α (1 - α) F_1→0.
-The frame at α blends both keyframes backward-warped along them, weighted by 1 - α and α.
-The warped views then go to the LRM like real camera images.
+frame back to both keyframes (`flows_to_keyframes`); the frame at α blends both keyframes
+backward-warped along them. The warped views then go to the LRM like real camera images.
 """
 
 import cv2
+from lim_ros.interp.linear_motion import flows_to_keyframes
 import numpy as np
 import torch
 
@@ -47,8 +46,7 @@ class FlowInterpolator:
             g0, g1 = (_grey((255.0 * i).round().astype(np.uint8)) for i in (i0, i1))
             f01 = self.flow.calc(g0, g1, None)
             f10 = self.flow.calc(g1, g0, None)
-            f_a0 = -(1.0 - a) * a * f01 + a * a * f10
-            f_a1 = (1.0 - a) ** 2 * f01 - a * (1.0 - a) * f10
+            f_a0, f_a1 = flows_to_keyframes(f01, f10, a)
             frame = (1.0 - a) * _warp(i0, f_a0) + a * _warp(i1, f_a1)
             frames.append(torch.from_numpy(frame).permute(2, 0, 1))
         return torch.stack(frames).clamp(0.0, 1.0).to(rgb0)

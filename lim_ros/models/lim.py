@@ -62,14 +62,6 @@ class LIMConfig:
             raise ConfigError('LIM checkpoint does not fit the LRM: ' + ', '.join(wrong))
 
 
-def blend(source: LRMOutput, target: LRMOutput, alpha: torch.Tensor) -> LRMOutput:
-    """Return ``(1 - α) source + α target`` for planes and features; α (B,) or a float."""
-    a = torch.as_tensor(alpha, dtype=source.features.dtype, device=source.features.device)
-    a = a.reshape(-1, 1, 1)
-    return LRMOutput(torch.lerp(source.planes, target.planes, a[..., None, None]),
-                     torch.lerp(source.features, target.features, a))
-
-
 class AlphaEmbedding(nn.Module):
     """α (B,) → (B, 1, D): [α, sin(2^f π α), cos(2^f π α)] for f < F, then a two-layer MLP."""
 

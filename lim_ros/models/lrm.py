@@ -76,6 +76,14 @@ class LRMOutput:
     features: torch.Tensor  # (B, 3·R·R, D): last-layer triplane tokens, consumed by LIM
 
 
+def blend(source: LRMOutput, target: LRMOutput, alpha: torch.Tensor) -> LRMOutput:
+    """Return ``(1 - α) source + α target`` for planes and features; α (B,) or a float."""
+    a = torch.as_tensor(alpha, dtype=source.features.dtype, device=source.features.device)
+    a = a.reshape(-1, 1, 1)
+    return LRMOutput(torch.lerp(source.planes, target.planes, a[..., None, None]),
+                     torch.lerp(source.features, target.features, a))
+
+
 class TriplaneUpsampler(nn.Module):
     """Tokens (B, 3·R·R, D) → planes (B, 3, C, R·s, R·s), one linear map per token."""
 

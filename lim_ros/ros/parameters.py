@@ -56,7 +56,8 @@ SPECS: dict[str, tuple[str, dict]] = {
     'lrm_checkpoint': ('LRM checkpoint file (.safetensors); empty: the shipped '
                        'models/lrm_base.safetensors', {}),
     'interpolation': ('how triplanes are interpolated between keyframes: lim (the Large '
-                      'Interpolator Model), linear or nearest', _one_of(METHODS)),
+                      'Interpolator Model), linear, nearest or triplane_flow (both keyframes '
+                      'warped along the flow between their planes)', _one_of(METHODS)),
     'lim_checkpoint': ('LIM checkpoint file (.safetensors), used by interpolation lim; empty: '
                        'the shipped models/lim_base.safetensors', {}),
     'device': ('torch device of the models and the keyframe buffer: cpu, cuda or cuda:N', {}),

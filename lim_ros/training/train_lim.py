@@ -31,8 +31,8 @@ from lim_ros.data.cache import CachedDataset
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.errors import ConfigError
 from lim_ros.metrics import mean_sign_iou
-from lim_ros.models.lim import blend, LIM, LIMConfig, load_lim, one_path
-from lim_ros.models.lrm import load_lrm, LRM
+from lim_ros.models.lim import LIM, LIMConfig, load_lim, one_path
+from lim_ros.models.lrm import blend, load_lrm, LRM
 from lim_ros.training.batches import make_view_batch, stack_samples
 from lim_ros.training.field_losses import field_losses
 from lim_ros.training.keyframe_set import KeyframeSet

@@ -4,10 +4,11 @@ import json
 from pathlib import Path
 
 import imageio.v3 as iio
-from lim_ros.bench.interp import FRACTIONS, InterpBenchConfig, run
+from lim_ros.bench.interp import FRACTIONS, gap_closed, InterpBenchConfig, run
 from lim_ros.eval.lrm_eval import LRMEvalConfig
 from lim_ros.models.lim import LIM, LIMConfig
 from lim_ros.models.lrm import load_lrm
+import numpy as np
 import pytest
 
 SHIPPED_LRM = Path(__file__).resolve().parents[2] / 'models' / 'lrm_tiny.safetensors'
@@ -20,7 +21,8 @@ def test_every_method_in_every_group(tmp_path):
     out = tmp_path / 'interp.json'
     rows = run(lrm, {'lim': LIM(LIMConfig.for_lrm(lrm.config, depth=1)).eval()}, cfg, out,
                figures=tmp_path)
-    methods = ('nearest', 'linear', 'optical_flow', 'lim', 'pose_chord', 'oracle')
+    methods = ('nearest', 'linear', 'optical_flow', 'triplane_flow', 'lim', 'pose_chord',
+               'oracle')
     assert {(r['split'], r['motion'], r['method']) for r in rows} == {
         (s, m, x) for s in ('seen', 'held_out') for m in ('small', 'medium', 'large')
         for x in methods}
@@ -43,3 +45,17 @@ def test_every_method_in_every_group(tmp_path):
     assert json.loads(out.read_text())['rows'] == rows
     picture = iio.imread(tmp_path / 'held_out_large.png')  # 1 sequence, truth + 6 methods
     assert picture.shape == (2 + 64 + 2, 2 + 7 * (64 + 2), 3)
+
+
+def test_gap_closed_and_its_jackknife_error():
+    # linear scores 0 and the oracle 1 on IoU, Chamfer and PSNR, so a method's gap closed is
+    # its mean score and the jackknife error that of a mean: sample deviation / sqrt(S)
+    scores = np.array([0.2, 0.5, 0.8, 0.1])
+    per_sequence = {'linear': np.zeros((4, 4)), 'oracle': np.ones((4, 4)),
+                    'method': np.repeat(scores[:, None], 4, axis=1)}
+    found = gap_closed(per_sequence)
+    assert found['linear'][0] == 0.0 and found['oracle'][0] == 1.0
+    value, error = found['method']
+    assert value == pytest.approx(scores.mean())
+    assert error == pytest.approx(scores.std(ddof=1) / 2.0)
+    assert np.isnan(gap_closed({k: v[:1] for k, v in per_sequence.items()})['method'][1])

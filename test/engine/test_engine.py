@@ -166,3 +166,19 @@ def test_the_evidence_lrm_runs_in_the_engine_and_lim_moves_its_evidence():
     for t in (0.0, 0.25):
         cloud = engine.points(T0 + int(t * SECOND))
         assert chamfer(cloud.points, truth(t)).l1 < 0.12, t
+
+
+def test_triplane_flow_interpolation_in_the_engine():
+    engine = ReconstructionEngine(EngineConfig(mesh_resolution=32, num_points=2000,
+                                               interpolation='triplane_flow'))
+    for t in (0.0, 0.5):
+        images, cameras = camera_images(t)
+        engine.add_keyframe(T0 + int(t * SECOND), images, cameras)
+    k0, k1 = engine.buffer.bracket(T0)[0], engine.buffer.bracket(T0 + SECOND // 2)[0]
+    assert torch.equal(engine.triplane(T0), k0.planes)
+    middle = engine.triplane(T0 + SECOND // 4)
+    assert middle.shape == k0.planes.shape
+    assert not torch.allclose(middle, 0.5 * (k0.planes + k1.planes), atol=1e-3)  # warped
+    for t in (0.125, 0.25, 0.375):
+        cloud = engine.points(T0 + int(t * SECOND))
+        assert chamfer(cloud.points, truth(t)).l1 < 0.12, t

@@ -43,3 +43,22 @@ def test_lim_interpolates_with_the_model_and_keeps_keyframes():
     assert torch.allclose(method(k0, k1, 0.4), linear(k0, k1, 0.4) + 0.5, atol=1e-6)
     with pytest.raises(ConfigError, match="'lim' needs a LIM model"):
         interpolator('lim')
+
+
+def test_triplane_flow_keeps_keyframes_and_matches_each_pair_once():
+    n, tokens = TINY_LRM.plane_resolution, 3 * TINY_LRM.token_resolution**2
+    g = torch.Generator().manual_seed(1)
+    k0, k1, k2 = (Keyframe(s, torch.randn(1, 3, TINY_LRM.plane_channels, n, n, generator=g),
+                           torch.randn(1, tokens, TINY_LRM.dim, generator=g))
+                  for s in (0, 10, 20))
+    method = interpolator('triplane_flow')
+    assert torch.equal(method(k0, k1, 0.0), k0.planes)
+    assert torch.allclose(method(k0, k1, 1.0), k1.planes, atol=1e-5)
+    middle = method(k0, k1, 0.5)
+    kept = method._flows
+    assert method(k0, k1, 0.25).shape == k0.planes.shape
+    assert method._flows is kept  # the same pair: its flows were not matched again
+    assert torch.equal(method(k0, k1, 0.5), middle)
+    method(k1, k2, 0.5)
+    assert method._flows is not kept
+    assert not torch.allclose(middle, linear(k0, k1, 0.5))  # the planes moved, not blended

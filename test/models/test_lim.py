@@ -2,8 +2,8 @@
 
 from lim_ros.errors import ConfigError, ShapeError
 from lim_ros.models.checkpoint import save_checkpoint
-from lim_ros.models.lim import blend, LIM, LIMConfig, load_lim, one_path
-from lim_ros.models.lrm import LRM, LRMOutput
+from lim_ros.models.lim import LIM, LIMConfig, load_lim, one_path
+from lim_ros.models.lrm import blend, LRM, LRMOutput
 import pytest
 from tiny_models import TINY_LIM, TINY_LRM
 import torch

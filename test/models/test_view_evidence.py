@@ -9,8 +9,8 @@ from lim_ros.geometry.grid import grid_points
 from lim_ros.geometry.visual_hull import visual_hull_occupancy
 from lim_ros.metrics import volumetric_iou
 from lim_ros.models.checkpoint import save_checkpoint
-from lim_ros.models.lim import blend, LIM
-from lim_ros.models.lrm import load_lrm, LRM, LRMConfig
+from lim_ros.models.lim import LIM
+from lim_ros.models.lrm import blend, load_lrm, LRM, LRMConfig
 from lim_ros.models.view_evidence import (
     evidence_planes,
     EVIDENCE_STATS,
