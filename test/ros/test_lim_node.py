@@ -230,6 +230,17 @@ def test_a_flood_of_images_is_dropped_and_the_buffer_stays_bounded(lim_harness):
     assert h.node.engine.stats.keyframes_evicted >= 2
 
 
+def test_triplane_flow_interpolation_publishes_between_keyframes(lim_harness):
+    h = lim_harness(interpolation='triplane_flow')
+    h.feed_until(lambda: len(h.clouds) >= 3 and h.meshes, 'points and mesh by triplane flow')
+    keyframes = set(h.node.engine.buffer.stamps)
+    between = [c for c in h.clouds if c.stamp_ns not in keyframes]
+    assert between, 'no cloud at an interpolated stamp'
+    for cloud in between:
+        assert chamfer(torch.from_numpy(cloud.points), scene().surface).l1 < CHAMFER_BOUND
+    assert h.node.counters.total_errors == 0, h.node.counters.errors
+
+
 @pytest.mark.parametrize('views', ['direct', 'generated'])
 def test_monocular_input_from_one_camera_publishes_points_and_a_mesh(lim_harness, views):
     pose = parameters.defaults()['camera_poses'][:7]  # cam0 of the default rig
