@@ -17,13 +17,20 @@ import yaml
 
 T = TypeVar('T')
 
+ADDED_SWITCH = {'added_switch': True}
+"""
+Field metadata of a switch added to a model config after checkpoints of it were shipped, whose
+default is the behaviour before it: a checkpoint that lacks it loads with that default.
+"""
+
 
 def from_dict(cls: type[T], data: Any, where: str = '', require_all: bool = False) -> T:
     """
     Build dataclass ``cls`` from plain ``data``; ``where`` prefixes errors (a file, a key).
 
     Unknown keys always fail; missing keys fail with ``require_all`` (checkpoints, where a
-    default could silently build a different model) and otherwise take the field's default.
+    default could silently build a different model), except fields marked `ADDED_SWITCH`, and
+    otherwise take the field's default.
     """
     where = where or cls.__qualname__
     if not isinstance(data, dict):
@@ -32,7 +39,8 @@ def from_dict(cls: type[T], data: Any, where: str = '', require_all: bool = Fals
     fields = {f.name: f for f in dataclasses.fields(cls)}
     init = [name for name, f in fields.items() if f.init]
     unknown = sorted(set(data) - set(fields))
-    missing = [name for name in init if name not in data] if require_all else []
+    missing = [name for name in init if name not in data
+               and not fields[name].metadata.get('added_switch')] if require_all else []
     if unknown or missing:
         found = [f'{label} fields {names}' for label, names in
                  (('unknown', unknown), ('missing', missing)) if names]

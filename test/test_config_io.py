@@ -3,7 +3,7 @@
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from lim_ros.config_io import from_dict, load_yaml
+from lim_ros.config_io import ADDED_SWITCH, from_dict, load_yaml
 from lim_ros.errors import ConfigError
 from lim_ros.training.train_lrm import LRMTrainConfig
 import pytest
@@ -32,6 +32,19 @@ def test_missing_keys_take_defaults_unless_all_are_required():
     assert from_dict(Outer, {'rate': 3.0}) == Outer(rate=3.0)
     with pytest.raises(ConfigError, match='missing'):
         from_dict(Outer, {'rate': 3.0}, require_all=True)
+
+
+@dataclass(frozen=True)
+class Switched:
+    rate: float = 1.0
+    switch: bool = field(default=False, metadata=ADDED_SWITCH)
+
+
+def test_an_added_switch_may_be_missing_even_when_all_are_required():
+    assert from_dict(Switched, {'rate': 2.0}, require_all=True) == Switched(2.0, False)
+    assert from_dict(Switched, {'rate': 2.0, 'switch': True}, require_all=True).switch
+    with pytest.raises(ConfigError, match="missing fields \\['rate'\\]"):
+        from_dict(Switched, {'switch': True}, require_all=True)
 
 
 def test_unknown_key_is_named():

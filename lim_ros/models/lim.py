@@ -15,17 +15,21 @@ Outputs: each keyframe's plane patches and features are gathered to the cells wh
 tokens at time α need them (`motion_gather`, our addition: explicit motion) and blended by
 (1 - α, α); two zero-initialised heads on the tokens add a correction to those planes and
 features. An untrained LIM is exactly linear triplane interpolation: training learns what
-linear blending misses, motion. Planes of an LRM with view evidence carry 6·K channels after
-the C learned ones: they are gathered and blended with the rest (so the evidence moves with
-the surface) but get no learned correction, since no views exist at time α.
+linear blending misses, motion. With ``flow_warp`` both keyframes are first warped to α along
+the flow between their planes (`TriplaneFlow`, no learning), so an untrained LIM is exactly
+triplane flow and training learns what that misses. Planes of an LRM with view evidence carry
+6·K channels after the C learned ones: they are gathered and blended with the rest (so the
+evidence moves with the surface) but get no learned correction, since no views exist at α.
 """
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import math
 
 from einops import rearrange
+from lim_ros.config_io import ADDED_SWITCH
 from lim_ros.errors import ConfigError, ShapeError
+from lim_ros.interp.triplane_flow import TriplaneFlow
 from lim_ros.models.attention import CrossAttentionBlock
 from lim_ros.models.checkpoint import load_model
 from lim_ros.models.lrm import LRM, LRMConfig, LRMOutput, TriplaneUpsampler
@@ -45,6 +49,9 @@ class LIMConfig:
     depth: int = 6
     heads: int = 4
     alpha_frequencies: int = 6  # sinusoids of α at 2^0 π … 2^(F-1) π
+    # both keyframes first warped to α along the flow between their planes (`TriplaneFlow`):
+    # LIM then corrects triplane flow instead of the linear blend; checkpoints before it: off
+    flow_warp: bool = field(default=False, metadata=ADDED_SWITCH)
 
     @staticmethod
     def for_lrm(lrm: LRMConfig, **sizes) -> 'LIMConfig':
@@ -101,6 +108,7 @@ class LIM(nn.Module):
         self.plane_head = TriplaneUpsampler(d, c.token_resolution, c.upsample, c.plane_channels)
         self.gather_source = MotionGather(d, c.token_resolution)
         self.gather_target = MotionGather(d, c.token_resolution)
+        self.flow = TriplaneFlow() if c.flow_warp else None
         for layer in self.correction_layers():
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
@@ -118,6 +126,8 @@ class LIM(nn.Module):
         """
         self._check(source, target, alpha)
         a = alpha.to(source.features.dtype)
+        if self.flow is not None:
+            source, target = self.flow.moved(source, target, a)
         x = torch.lerp(source.features, target.features, a[:, None, None])
         x = x + self.position + self.alpha(a)
         contexts = (source.features + self.position + self.source_marker,

@@ -1,12 +1,20 @@
 """Tests of LIM: shapes, its start at linear interpolation, α conditioning, checks, loading."""
 
+from dataclasses import replace
+import json
+from pathlib import Path
+
 from lim_ros.errors import ConfigError, ShapeError
+from lim_ros.interp.triplane_flow import TriplaneFlow
 from lim_ros.models.checkpoint import save_checkpoint
 from lim_ros.models.lim import LIM, LIMConfig, load_lim, one_path
 from lim_ros.models.lrm import blend, LRM, LRMOutput
 import pytest
+from safetensors import safe_open
 from tiny_models import TINY_LIM, TINY_LRM
 import torch
+
+MODELS = Path(__file__).resolve().parents[2] / 'models'
 
 
 def _keyframes(batch: int = 2, seed: int = 0) -> tuple[LRMOutput, LRMOutput]:
@@ -130,3 +138,27 @@ def test_one_path_keeps_the_other_path_out():
     assert lim.plane_head.proj.weight.abs().sum() > 0  # the original is untouched
     with pytest.raises(ConfigError, match='path: expected one of'):
         one_path(lim, 'flow')
+
+
+def test_flow_warp_lim_starts_at_triplane_flow_and_its_heads_correct_it(tmp_path):
+    config = replace(TINY_LIM, flow_warp=True)
+    lim = LIM(config).eval()
+    source, target = _keyframes()
+    alpha = torch.tensor([0.3, 0.8])
+    flowed = TriplaneFlow()(source, target, alpha)
+    assert not torch.allclose(flowed.planes, blend(source, target, alpha).planes, atol=1e-3)
+    with torch.no_grad():
+        out = lim(source, target, alpha)
+        assert torch.allclose(out.planes, flowed.planes, atol=1e-5)
+        assert torch.allclose(out.features, flowed.features, atol=1e-5)
+        lim.plane_head.proj.bias.fill_(0.5)
+        assert torch.allclose(lim(source, target, alpha).planes, flowed.planes + 0.5, atol=1e-5)
+    save_checkpoint(tmp_path / 'flow.safetensors', lim, config, kind='lim')
+    assert load_lim(tmp_path / 'flow.safetensors').config.flow_warp
+
+
+def test_a_checkpoint_from_before_flow_warp_loads_with_it_off():
+    path = MODELS / 'lim_tiny.safetensors'
+    with safe_open(str(path), 'pt') as f:
+        assert 'flow_warp' not in json.loads(f.metadata()['config'])
+    assert load_lim(path).config.flow_warp is False
