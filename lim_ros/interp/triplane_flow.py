@@ -31,7 +31,7 @@ class TriplaneFlowConfig:
     """
     How the keyframes' planes are matched; pixels are plane pixels (R·s per side).
 
-    The defaults scored best of the ten settings tried with the shipped base LRM on
+    The defaults scored best of the twelve settings tried with the shipped base LRM on
     validation sequences (``bench interp``'s groups drawn from seed 50 000, not the bench's).
     """
 
