@@ -200,14 +200,15 @@ def gap_closed(per_sequence: dict[str, np.ndarray]) -> dict[str, tuple[float, fl
         return float(np.mean(shares)) if shares else float('nan')
 
     count = len(per_sequence['linear'])
+    means = {m: np.nanmean(v, axis=0) for m, v in per_sequence.items()}
+    left_out_means = [{m: np.nanmean(np.delete(v, i, axis=0), axis=0)
+                       for m, v in per_sequence.items()} for i in range(count)]
     found = {}
     for name in per_sequence:
-        value = closed({m: np.nanmean(v, axis=0) for m, v in per_sequence.items()}, name)
-        left_out = np.array([closed({m: np.nanmean(np.delete(v, i, axis=0), axis=0)
-                                     for m, v in per_sequence.items()}, name)
-                             for i in range(count)]) if count > 1 else np.array([np.nan])
+        left_out = (np.array([closed(m, name) for m in left_out_means]) if count > 1
+                    else np.array([np.nan]))
         error = float(np.sqrt((count - 1) / count * np.sum((left_out - left_out.mean()) ** 2)))
-        found[name] = (value, error)
+        found[name] = (closed(means, name), error)
     return found
 
 

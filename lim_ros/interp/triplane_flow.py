@@ -55,7 +55,7 @@ class TriplaneFlowConfig:
 
 def plane_flow(f0: torch.Tensor, f1: torch.Tensor, cfg: TriplaneFlowConfig) -> torch.Tensor:
     """Return the flow (N, 2, H, W) from planes ``f0`` to ``f1`` (N, C, H, W), pixels (x, y)."""
-    n, _, h, w = f0.shape
+    h, w = f0.shape[-2:]
     both = torch.cat([f0, f1])
     mean, std = both.mean((0, 2, 3), keepdim=True), both.std((0, 2, 3), keepdim=True)
     a, b = (f0 - mean) / (std + 1e-6), (f1 - mean) / (std + 1e-6)
@@ -74,7 +74,7 @@ def plane_flow(f0: torch.Tensor, f1: torch.Tensor, cfg: TriplaneFlowConfig) -> t
 
 def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Return ``image`` (N, C, H, W) sampled at pixel + ``flow`` (N, 2, H, W), border outside."""
-    n, _, h, w = image.shape
+    h, w = image.shape[-2:]
     ys, xs = torch.meshgrid(torch.arange(h, dtype=image.dtype, device=image.device),
                             torch.arange(w, dtype=image.dtype, device=image.device),
                             indexing='ij')
@@ -110,6 +110,7 @@ class TriplaneFlow:
 
         ``flows``: this pair's `flows`, when the caller kept them from an earlier α.
         """
+        resolution = _check(source, target)
         b, _, _, n, _ = source.planes.shape
         a = torch.as_tensor(alpha, dtype=source.planes.dtype, device=source.planes.device)
         if a.numel() not in (1, b) or not bool(((a >= 0.0) & (a <= 1.0)).all()):  # NaN too
@@ -117,7 +118,6 @@ class TriplaneFlow:
                              f'{a.tolist()}')
         per_plane = a.reshape(-1, 1).expand(b, 3).reshape(-1, 1, 1, 1)  # (B·3, 1, 1, 1)
         to_keyframes = flows_to_keyframes(*(flows or self.flows(source, target)), per_plane)
-        resolution = round((source.features.shape[1] / 3) ** 0.5)
         s = n // resolution
         moved = []
         for out, flow in zip((source, target), to_keyframes):
@@ -134,7 +134,8 @@ class TriplaneFlow:
         return blend(*self.moved(source, target, alpha, flows), alpha)
 
 
-def _check(source: LRMOutput, target: LRMOutput) -> None:
+def _check(source: LRMOutput, target: LRMOutput) -> int:
+    """Raise `ShapeError` unless both are triplanes of the same shape; return R (tokens/side)."""
     planes, features = source.planes.shape, source.features.shape
     if (len(planes) != 5 or planes[1] != 3 or planes[3] != planes[4]
             or target.planes.shape != planes or target.features.shape != features
@@ -147,3 +148,4 @@ def _check(source: LRMOutput, target: LRMOutput) -> None:
     if 3 * resolution**2 != features[1] or planes[3] % resolution:
         raise ShapeError(f'features: expected 3·R·R tokens with R dividing the plane side '
                          f'{planes[3]}, got {features[1]}')
+    return resolution
