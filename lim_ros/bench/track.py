@@ -11,6 +11,9 @@ true surface keep their offset). Methods:
 
 - ``canonical``: `MeshTracker`, vertices follow the decoder's canonical coordinates
   (re-anchoring as configured; after a re-anchor the new anchor's vertices are scored);
+- ``register``: `MeshTracker` with ``track_search: register``, the anchor mesh bent as rigidly
+  as possible onto the decoded surface at every instant, keeping its colours (same
+  re-anchoring);
 - ``static``: vertices never move (what a tracker that learnt nothing gives);
 - ``nearest``: the baseline: per-frame marching-cubes meshes of the engine, each vertex moves
   to the nearest vertex of the next frame's mesh;
@@ -21,16 +24,19 @@ true surface keep their offset). Methods:
   motion at the keyframes and by its chord between them (every joint, deformation and rigid
   parameter at constant speed, `DynamicObject.chord_motion`): the error left to a tracker that
   knew the object exactly at the keyframes and nothing between them.
+- ``surface_floor``: a bound, not a tracker: every true position moved to the nearest point of
+  the engine's surface at t (its marching-cubes mesh, densely sampled): no tracker that puts
+  its vertices on the decoded surface does better; what is left is the reconstruction's error.
 
 Scores per instant, in % of the diagonal of the true positions' bounding box: ``error``, the
 mean distance of tracked vertices to their true positions (`correspondence_error`), and
 ``drift``, how far the material under each vertex at t lies from the material its texel was
 baked from (the world's map from t back to the anchor time), i.e. how far the texture slid.
 Milliseconds per frame leave out the engine's marching-cubes mesh of the frame, which
-``canonical`` and ``nearest`` both use (and the node extracts for ``~/mesh`` anyway).
+the trackers and ``nearest`` use (and the node extracts for ``~/mesh`` anyway).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import json
 from pathlib import Path
 import time
@@ -39,6 +45,7 @@ from lim_ros.bench.report import report
 from lim_ros.cameras import Cameras, rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
+from lim_ros.geometry.mesh import Mesh
 from lim_ros.geometry.raster import render_textured
 from lim_ros.geometry.tracking import (
     best_step,
@@ -47,6 +54,7 @@ from lim_ros.geometry.tracking import (
     track_step,
 )
 from lim_ros.metrics.correspondence import bbox_diagonal_of, correspondence_error
+from lim_ros.metrics.geometry import sample_mesh_surface
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.dynamic_object import DynamicObject
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
@@ -54,7 +62,10 @@ import numpy as np
 from PIL import Image
 import torch
 
-METHODS = ('canonical', 'static', 'nearest', 'oracle_field', 'pose_chord')
+METHODS = ('canonical', 'register', 'static', 'nearest', 'oracle_field', 'pose_chord',
+           'surface_floor')
+TRACKERS = ('canonical', 'register')  # the methods that run a MeshTracker (and re-anchor)
+FLOOR_SAMPLES = 200_000  # surface samples for ``surface_floor``
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,7 @@ class SequenceScores:
     error: dict[str, list[float]]
     drift: dict[str, list[float]]
     seconds: dict[str, float]
-    reanchors: int
+    reanchors: dict[str, int]
 
 
 def _seconds(stamp_ns: int) -> float:
@@ -112,6 +123,16 @@ def chord_positions(obj: DynamicObject, anchor: torch.Tensor, t: float,
     return obj.chord_motion(start, end).canonical(at_keyframe, start, t)
 
 
+def nearest_on_surface(mesh: Mesh, points: torch.Tensor) -> torch.Tensor:
+    """Return, per point (N, 3), the nearest of ``mesh``'s vertices and dense surface samples."""
+    from scipy.spatial import cKDTree
+
+    samples = torch.cat([mesh.vertices, sample_mesh_surface(
+        mesh.vertices, mesh.faces, FLOOR_SAMPLES, torch.Generator().manual_seed(0))])
+    _, index = cKDTree(samples.double().numpy()).query(points.double().numpy())
+    return samples[torch.from_numpy(index)]
+
+
 def add_keyframes(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackBenchConfig,
                   cameras: Cameras) -> None:
     """Render ``obj`` at every keyframe of the sequence and give the views to ``engine``."""
@@ -129,43 +150,52 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     """
     Score every method on one sequence (keyframes already in ``engine``).
 
-    With ``figure`` and ``camera``, append two rows of renders at every other instant: the
-    ``canonical`` track and the ``oracle_field`` track, each with its anchor's texture.
+    With ``figure`` and ``camera``, append three rows of renders at every other instant: the
+    ``canonical``, ``register`` and ``oracle_field`` tracks, each with its anchor's texture.
     """
     volume = engine.volume
     stamps = [round(cfg.duration * i / cfg.frames * 1e9) for i in range(cfg.frames + 1)]
-    tracker = MeshTracker(engine, cfg.tracking)
+    trackers = {'canonical': MeshTracker(engine, cfg.tracking),
+                'register': MeshTracker(engine, replace(cfg.tracking, track_search='register'))}
     error = {m: [] for m in METHODS}
     drift = {m: [] for m in METHODS}
     seconds = dict.fromkeys(METHODS, 0.0)
-    start = time.perf_counter()
-    first = tracker.tracked_mesh(stamps[0])
-    seconds['canonical'] += time.perf_counter() - start
-    atlas = first.anchor.atlas
+
+    def timed_track(name: str, stamp: int) -> TrackedMesh:
+        begin = time.perf_counter()
+        tracked = trackers[name].tracked_mesh(stamp)
+        seconds[name] += time.perf_counter() - begin
+        return tracked
+
+    first = {name: timed_track(name, stamps[0]) for name in TRACKERS}
+    atlas = first['canonical'].anchor.atlas
     source = volume.to_unit(engine.mesh(stamps[0]).vertices)  # (V, 3) anchor vertices
-    unit_cfg = tracker.unit_tracker_config
+    unit_cfg = trackers['canonical'].unit_tracker_config
     oracle_target = obj.canonical(source, 0.0, 0.0)
     oracle, nearest = source, source
-    rows: list[list[np.ndarray]] = [[], []]
+    rows: list[list[np.ndarray]] = [[], [], []]
 
-    def draw(tracked: TrackedMesh, oracle: torch.Tensor) -> None:
-        rows[0].append(render_textured(tracked.vertices, tracked.faces, tracked.uvs,
-                                       tracked.anchor.texture, camera))
-        rows[1].append(render_textured(volume.to_volume(atlas.expand(oracle)), atlas.faces,
-                                       atlas.uvs, first.anchor.texture, camera))
+    def draw(tracked: dict[str, TrackedMesh], oracle: torch.Tensor) -> None:
+        for row, name in zip(rows, TRACKERS):
+            mesh = tracked[name]
+            row.append(render_textured(mesh.vertices, mesh.faces, mesh.uvs,
+                                       mesh.anchor.texture, camera))
+        rows[-1].append(render_textured(volume.to_volume(atlas.expand(oracle)), atlas.faces,
+                                        atlas.uvs, first['canonical'].anchor.texture, camera))
 
     if figure is not None:
         draw(first, oracle)
     for index, stamp in enumerate(stamps[1:], start=1):
         t = _seconds(stamp)
-        surface = volume.to_unit(engine.mesh(stamp).vertices)  # shared, not timed
-        begin = time.perf_counter()
-        tracked: TrackedMesh = tracker.tracked_mesh(stamp)
-        seconds['canonical'] += time.perf_counter() - begin
-        e, d = _score(obj, volume.to_unit(tracked.anchor.vertices),
-                      _seconds(tracked.anchor.stamp_ns), t, volume.to_unit(tracked.vertices))
-        error['canonical'].append(e)
-        drift['canonical'].append(d)
+        mesh = engine.mesh(stamp)  # shared, not timed
+        surface = volume.to_unit(mesh.vertices)
+        tracked = {name: timed_track(name, stamp) for name in TRACKERS}
+        for name in TRACKERS:
+            e, d = _score(obj, volume.to_unit(tracked[name].anchor.vertices),
+                          _seconds(tracked[name].anchor.stamp_ns), t,
+                          volume.to_unit(tracked[name].vertices))
+            error[name].append(e)
+            drift[name].append(d)
         begin = time.perf_counter()
         nearest = nearest_neighbour_step(nearest, surface)
         seconds['nearest'] += time.perf_counter() - begin
@@ -180,9 +210,12 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         else:
             oracle = track_step(field, oracle_target, oracle, unit_cfg).positions
         seconds['oracle_field'] += time.perf_counter() - begin
+        floor = volume.to_unit(nearest_on_surface(mesh, volume.to_volume(
+            obj.canonical(source, 0.0, t))))
         for name, positions in (('static', source), ('nearest', nearest),
                                 ('oracle_field', oracle),
-                                ('pose_chord', chord_positions(obj, source, t, cfg))):
+                                ('pose_chord', chord_positions(obj, source, t, cfg)),
+                                ('surface_floor', floor)):
             e, d = _score(obj, source, 0.0, t, positions)
             error[name].append(e)
             drift[name].append(d)
@@ -190,7 +223,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
             draw(tracked, oracle)
     if figure is not None:
         figure.extend(rows)
-    return SequenceScores(error, drift, seconds, tracker.tracks_started - 1)
+    return SequenceScores(error, drift, seconds,
+                          {name: trackers[name].tracks_started - 1 for name in TRACKERS})
 
 
 def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[dict]:
@@ -198,7 +232,8 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
     Benchmark every method on seen and held-out families; print the table, write JSON.
 
     With ``figures``, also write ``<split>.png`` there (the first sequence of each split: rows
-    ``canonical`` and ``oracle_field`` tracks, columns the tracked instants, checker texture).
+    ``canonical``, ``register`` and ``oracle_field`` tracks, columns the tracked instants,
+    checker texture).
     """
     engine = ReconstructionEngine(EngineConfig(
         lrm_checkpoint=cfg.lrm_checkpoint, interpolation=cfg.interpolation,
@@ -225,7 +260,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
             rows.append({
                 'split': split, 'method': name, 'error_%': float(error.mean()),
                 'error_at_end_%': float(error[-1]), 'drift_%': float(drift.mean()),
-                're_anchors': sum(r.reanchors for r in results) if name == 'canonical' else 0,
+                're_anchors': sum(r.reanchors.get(name, 0) for r in results),
                 'ms_per_frame': 1e3 * float(np.mean([r.seconds[name] for r in results]))
                 / cfg.frames,
             })

@@ -210,7 +210,6 @@ def _score(args: argparse.Namespace):
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``lim-ros`` argument parser."""
     from lim_ros.engine.interpolation import METHODS
-    from lim_ros.engine.tracking import SEARCHES
 
     parser = argparse.ArgumentParser(prog='lim-ros', description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest='command', required=True)
@@ -368,8 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help='write large-motion comparisons at alpha 0.5 here')
     interp.set_defaults(func=_bench_interp)
     track = bench.add_parser('track', help='tracked meshes: vertex error and texture drift '
-                             'against exact correspondence, vs a nearest-neighbour baseline '
-                             'and the pose-chord reference')
+                             'against exact correspondence: canonical and registration '
+                             'trackers vs a nearest-neighbour baseline, the pose-chord '
+                             'reference and the surface floor')
     track.add_argument('--lrm', type=Path, default=Path('models/lrm_base.safetensors'))
     track.add_argument('--interpolation', choices=METHODS, default='linear',
                        help='between keyframes (lim: a LIM whose canonical head was trained '
@@ -379,9 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument('--samples', type=int, default=5, help='sequences per split')
     track.add_argument('--frames', type=int, default=10, help='tracked instants over 1 s')
     track.add_argument('--grid', type=int, default=48, help='marching-cubes grid per side')
-    track.add_argument('--search', choices=SEARCHES, default='canonical',
-                       help='where vertices start before refinement (the track_search '
-                       'parameter)')
+    track.add_argument('--search', choices=('canonical', 'local'), default='canonical',
+                       help='track_search of the canonical tracker (the register row always '
+                       'registers)')
     track.add_argument('--reanchor-error', type=float, default=0.03,
                        help='metres of mean residual that start a new track (lost vertices '
                        'start one too)')

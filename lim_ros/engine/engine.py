@@ -12,6 +12,7 @@ engine.
 """
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 import threading
 import time
@@ -32,6 +33,7 @@ from lim_ros.engine.preprocess import model_inputs
 from lim_ros.engine.volume import Volume
 from lim_ros.errors import ConfigError, ShapeError, StampError
 from lim_ros.geometry.mesh import Mesh
+from lim_ros.geometry.registration import SurfaceField
 from lim_ros.geometry.tracking import CorrespondenceField
 from lim_ros.models.lim import LIM, load_lim
 from lim_ros.models.lrm import load_lrm, LRM
@@ -233,11 +235,24 @@ class ReconstructionEngine:
 
         The field is differentiable in the points (for `lim_ros.geometry.tracking`).
         """
+        return self._decoded_field(stamp_ns, 'canonical')
+
+    def surface_field(self, stamp_ns: int) -> SurfaceField:
+        """
+        Return the decoded (SDF, albedo) field at ``stamp_ns``, on unit-cube points.
+
+        The field is differentiable in the points (for `lim_ros.geometry.registration`).
+        """
+        return self._decoded_field(stamp_ns, 'albedo')
+
+    def _decoded_field(self, stamp_ns: int, second: str
+                       ) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """Return points (N, 3) → (decoded SDF (N,), decoded ``second`` (N, 3)) at a stamp."""
         planes = self.triplane(stamp_ns)
 
         def field(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             out = self.lrm.decode(planes, points.to(planes.device)[None])
-            return out.sdf[0].float(), out.canonical[0].float()
+            return out.sdf[0].float(), getattr(out, second)[0].float()
 
         return field
 

@@ -7,7 +7,10 @@ figures), and every vertex keeps its decoded canonical position. Later stamps mo
 vertices (`lim_ros.geometry.tracking`): from the engine's mesh vertex at the stamp with the
 nearest canonical position or from the last stamp's positions, whichever fits better
 (``track_search: canonical``), or from the last stamp's positions in sub-steps of at most
-``track_substep`` seconds (``local``), then refined; when the residual passes the
+``track_substep`` seconds (``local``), then refined; or, in the same sub-steps, the anchor
+mesh is bent as rigidly as possible onto the decoded surface keeping its colours
+(``register``, `lim_ros.geometry.registration`: no canonical head needed); when the residual
+passes the
 re-anchoring limits, or a stamp goes back in time, a new track starts at that stamp, with a
 new id. Positions are in the volume frame (metres); the tracker works in the unit cube.
 """
@@ -17,6 +20,7 @@ import math
 
 from lim_ros.engine.engine import ReconstructionEngine
 from lim_ros.errors import ConfigError
+from lim_ros.geometry.registration import mesh_edges, register_step, RegistrationConfig
 from lim_ros.geometry.texture_bake import bake_texture, checker
 from lim_ros.geometry.tracking import (
     best_step,
@@ -31,7 +35,7 @@ from lim_ros.geometry.uv_atlas import unwrap
 import torch
 
 TEXTURES = ('albedo', 'checker')
-SEARCHES = ('canonical', 'local')
+SEARCHES = ('canonical', 'local', 'register')
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class TrackingConfig:
     track_checker_cell: float = 0.1  # checker cube edge, metres
     track_substep: float = 0.1  # largest time step of one tracking update, seconds
     track_reanchor_error: float = 0.03  # metres: mean residual that starts a new track
-    track_search: str = 'canonical'  # 'canonical' (nearest canonical on the surface) or 'local'
+    track_search: str = 'canonical'  # 'canonical', 'local' or 'register' (module docstring)
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
@@ -71,15 +75,24 @@ class MeshTracker:
     """Keeps the current track over an engine; see the module docstring."""
 
     def __init__(self, engine: ReconstructionEngine, config: TrackingConfig,
-                 tracker: TrackerConfig | None = None) -> None:
-        """Track geometry answered by ``engine``; ``tracker`` tunes the vertex updates."""
+                 tracker: TrackerConfig | None = None,
+                 registration: RegistrationConfig | None = None) -> None:
+        """
+        Track geometry answered by ``engine``.
+
+        ``tracker`` tunes the canonical updates and re-anchoring, ``registration`` the
+        ``register`` search's updates.
+        """
         self.engine = engine
         self.config = config
         self.unit_tracker_config = replace(  # the tracker works in the unit cube
             tracker or TrackerConfig(),
             reanchor_error=config.track_reanchor_error / engine.volume.half_size)
+        self.registration = registration or RegistrationConfig()
         self.tracks_started = 0
         self._anchor: TrackAnchor | None = None
+        # for 'register': the anchor's mesh edges (E, 2), unit-cube vertices and albedo (V, 3)
+        self._edges = self._rest = self._albedo = torch.empty(0)
         self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
         self._stamp = -1
 
@@ -119,6 +132,10 @@ class MeshTracker:
                                self.config.track_texture_size)
         with torch.no_grad():
             canonical = self.engine.correspondence_field(stamp)(unit)[1]
+        if self.config.track_search == 'register':
+            self._edges = mesh_edges(mesh.faces).to(self.engine.device)
+            self._albedo = self.engine.albedo(stamp, unit).to(self.engine.device)
+            self._rest = unit
         self.tracks_started += 1
         self._anchor = TrackAnchor(self.tracks_started, stamp, atlas,
                                    atlas.expand(mesh.vertices.float()), texture, canonical)
@@ -130,8 +147,8 @@ class MeshTracker:
 
         'canonical' search refines two starts per vertex, its previous position and the
         engine's mesh vertex (at ``stamp``) with the nearest canonical position, and keeps the
-        better; 'local' starts from the previous positions, in sub-steps of at most
-        ``track_substep``.
+        better; 'local' and 'register' start from the previous positions, in sub-steps of at
+        most ``track_substep``.
         """
         if stamp == self._stamp:
             return None
@@ -146,8 +163,15 @@ class MeshTracker:
             count = max(1, math.ceil((stamp - self._stamp) / substep_ns))
             for i in range(1, count + 1):
                 at = self._stamp + (stamp - self._stamp) * i // count
-                step = track_step(self.engine.correspondence_field(at), canonical,
-                                  self._positions, tracker)
+                step = self._local_step(at)
                 self._positions = step.positions
         self._positions, self._stamp = step.positions, stamp
         return step
+
+    def _local_step(self, stamp: int) -> TrackStep:
+        """Move the vertices from their last positions to ``stamp`` (one short time step)."""
+        if self.config.track_search == 'register':
+            return register_step(self.engine.surface_field(stamp), self._rest, self._albedo,
+                                 self._edges, self._positions, self.registration)
+        return track_step(self.engine.correspondence_field(stamp), self._anchor.canonical,
+                          self._positions, self.unit_tracker_config)

@@ -66,12 +66,12 @@ class TrackStep:
     """Vertices moved to one instant, with their residuals (unit cube)."""
 
     positions: torch.Tensor  # (N, 3)
-    residual: torch.Tensor  # (N,) canonical distance ||canonical_t(x) - c||
+    residual: torch.Tensor  # (N,) ||canonical_t(x) - c||, or a registration's rigidity misfit
     sdf: torch.Tensor  # (N,) field SDF at the positions
 
     @property
     def error(self) -> float:
-        """Return the mean residual sqrt(canonical distance^2 + sdf^2), unit-cube length."""
+        """Return the mean of sqrt(residual^2 + sdf^2) over the vertices, unit-cube length."""
         return float(torch.sqrt(self.residual ** 2 + self.sdf ** 2).mean())
 
     def lost(self, config: TrackerConfig) -> float:

@@ -114,10 +114,12 @@ SPECS: dict[str, tuple[str, dict]] = {
                       'outputs are tracked in several steps', _range(0.0, UNBOUNDED)),
     'track_reanchor_error': ('mean tracking residual (m) past which a new track starts',
                              _range(0.0, UNBOUNDED)),
-    'track_search': ('where a vertex starts before its Gauss-Newton refinement: canonical (its '
-                     'previous position and the mesh vertex at the stamp with the nearest '
-                     'canonical position, the better kept) or local (its previous position, in '
-                     'track_substep steps)', _one_of(SEARCHES)),
+    'track_search': ('how vertices move: canonical (Gauss-Newton on the canonical '
+                     'coordinates from the previous position and from the mesh vertex at the '
+                     'stamp with the nearest canonical position, the better kept), local (the '
+                     'same from the previous position, in track_substep steps) or register '
+                     '(the anchor mesh bent as rigidly as possible onto the surface keeping its '
+                     'colours, in track_substep steps)', _one_of(SEARCHES)),
     # RosOptions
     'pose_source': ('where camera poses come from: parameters (camera_poses) or tf (the '
                     'camera_info frame_id in volume_frame at the image stamp; needs tf2_ros)',

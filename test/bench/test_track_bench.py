@@ -24,10 +24,15 @@ def test_every_method_on_both_splits(tmp_path):
         assert by['oracle_field']['re_anchors'] == 0 and by['static']['ms_per_frame'] == 0.0
         # knowing the object exactly at the keyframes, only the motion between them is missed
         assert 0.0 < by['pose_chord']['error_%'] < 0.5 * by['static']['error_%']
+        # the nearest point of the decoded surface is nearer the truth than vertices left
+        # behind, and no further than what the nearest-neighbour baseline reaches
+        assert 0.0 < by['surface_floor']['error_%'] < by['static']['error_%']
+        assert by['surface_floor']['error_%'] < by['nearest']['error_%']
+        assert by['register']['ms_per_frame'] > 0.0 and by['register']['error_%'] > 0.0
         for row in by.values():
             assert row['drift_%'] >= 0.0
     curves = json.loads(out.with_name('track_curves.json').read_text())
     assert all(len(c['error']) == cfg.frames for c in curves)
     assert json.loads(out.read_text())['rows'] == rows
-    picture = iio.imread(tmp_path / 'held_out.png')  # 2 rows (model, oracle) x 3 instants
-    assert picture.shape == (2 * 192, 3 * 192, 3)
+    picture = iio.imread(tmp_path / 'held_out.png')  # 3 rows (2 trackers, oracle) x 3 instants
+    assert picture.shape == (3 * 192, 3 * 192, 3)

@@ -7,7 +7,7 @@ from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.messages import TrackedSerializer
 from lim_ros.engine.tracking import MeshTracker, TrackingConfig
 from lim_ros.errors import ConfigError, StampError
-from lim_ros.geometry.tracking import field_jacobian, TrackerConfig
+from lim_ros.geometry.tracking import field_jacobian, nearest_neighbour_step, TrackerConfig
 from lim_ros.metrics import chamfer
 from lim_ros.wire import parse_indexed_mesh_cdr
 from lim_ros.world.families import make_object
@@ -60,6 +60,27 @@ def test_the_local_search_keeps_the_track_on_the_surface_too(engine):
     tracked = tracker.tracked_mesh(T0 + SECOND // 5)  # four sub-steps
     assert tracked.anchor is first.anchor and not tracked.new_track
     assert chamfer(tracked.vertices, truth(0.2)).l1 < 0.12
+
+
+def test_the_register_search_follows_the_material_better_than_standing_still(engine):
+    tracker = MeshTracker(engine, replace(NO_REANCHOR, track_search='register'), KEEP_LOST)
+    first = tracker.tracked_mesh(T0)
+    tracked = tracker.tracked_mesh(T0 + 3 * SECOND // 10)  # three sub-steps
+    assert tracked.anchor is first.anchor and not tracked.new_track
+    assert torch.equal(tracked.faces, first.faces) and torch.equal(tracked.uvs, first.uvs)
+    anchor = engine.volume.to_unit(first.anchor.vertices)
+    true = make_object(*OBJECT).canonical(anchor, 0.0, 0.3)  # where the material went
+    nearest = anchor  # the baseline: each vertex follows the nearest vertex, frame to frame
+    for k in (1, 2, 3):
+        mesh = engine.mesh(T0 + k * SECOND // 10)
+        nearest = nearest_neighbour_step(nearest, engine.volume.to_unit(mesh.vertices))
+
+    def error(positions: torch.Tensor) -> float:
+        return float((positions - true).norm(dim=-1).mean())
+
+    moved = error(engine.volume.to_unit(tracked.vertices))
+    assert moved < error(anchor) and moved < 0.9 * error(nearest)
+    assert chamfer(tracked.vertices, truth(0.3)).l1 < 0.12 and 0.0 <= tracked.error < 0.1
 
 
 def test_stamps_going_back_or_a_residual_past_the_limit_start_a_new_track(engine):

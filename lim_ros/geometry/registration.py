@@ -1,0 +1,142 @@
+"""
+Vertex tracking by non-rigid registration onto the decoded surface.
+
+The anchor mesh is bent as rigidly as possible onto the surface at t, each vertex keeping its
+anchor colour.
+
+Convention: points are in the models' unit cube; a *surface field* at one instant maps points
+(N, 3) to their SDF (N,) (negative inside) and albedo (N, 3) in [0, 1]. One `register_step`
+moves the vertices x (N, 3) of a track from a start to the minimum of
+
+    E(x) = sum_i sdf_t(x_i)^2 + colour_weight * sum_i ||albedo_t(x_i) - a_i||^2
+           + rigidity * sum_(i,j) ||(x_i - x_j) - R_i (p_i - p_j)||^2
+
+over the mesh edges (i, j) in both directions, with p (N, 3) the anchor positions, a (N, 3)
+the anchor albedo and R_i vertex i's rotation. As in as-rigid-as-possible surface modelling
+(Sorkine & Alexa 2007), the rotations (closed form: SVD of each vertex's edge covariance) and
+the positions (Adam steps, the field's gradients from autograd) are updated in turn. Unlike
+`lim_ros.geometry.tracking`, nothing here needs a canonical head that carries motion; the
+registration is local, so updates go in short time steps.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lim_ros.errors import check_shape, ConfigError, ShapeError
+from lim_ros.geometry.tracking import TrackStep
+import torch
+
+# points (N, 3) → (sdf (N,), albedo (N, 3)); differentiable in the points
+SurfaceField = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class RegistrationConfig:
+    """Weights and optimiser of one registration update (unit-cube lengths)."""
+
+    rounds: int = 5  # rotation updates per registration
+    steps: int = 10  # Adam steps on the positions per round
+    learning_rate: float = 0.006  # Adam step size, unit-cube length
+    rigidity: float = 1.0  # weight of the as-rigid-as-possible term
+    colour_weight: float = 0.1  # weight of the anchor-colour term
+
+    def __post_init__(self) -> None:
+        """Validate every field; raise ConfigError naming the first bad one."""
+        for name in ('rounds', 'steps'):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f'{name}: expected an integer >= 1, got {value!r}')
+        for name in ('learning_rate', 'rigidity'):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 < value < float('inf'):
+                raise ConfigError(f'{name}: expected a positive finite number, got {value!r}')
+        if not isinstance(self.colour_weight, (int, float)) \
+                or not 0.0 <= self.colour_weight < float('inf'):
+            raise ConfigError(f'colour_weight: expected a finite number >= 0, '
+                              f'got {self.colour_weight!r}')
+
+
+def mesh_edges(faces: torch.Tensor) -> torch.Tensor:
+    """Return the directed edges (E, 2) of triangles ``faces`` (F, 3): each edge both ways."""
+    check_shape('faces', tuple(faces.shape), (None, 3))
+    pairs = torch.cat([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    undirected = torch.unique(torch.sort(pairs, dim=1).values, dim=0)
+    return torch.cat([undirected, undirected.flip(1)])
+
+
+def rigid_rotations(rest: torch.Tensor, positions: torch.Tensor,
+                    edges: torch.Tensor) -> torch.Tensor:
+    """
+    Return per-vertex rotations (N, 3, 3) best mapping rest edges onto current ones.
+
+    R_i = argmin_R sum_j ||(x_i - x_j) - R (p_i - p_j)||^2 over i's edges: U V^T from the SVD
+    of the covariance, with the sign flipped on the last axis where that would reflect.
+    """
+    source, target = edges[:, 0], edges[:, 1]
+    rest_edge = rest[source] - rest[target]
+    edge = positions[source] - positions[target]
+    covariance = torch.zeros(rest.shape[0], 3, 3, dtype=rest.dtype, device=rest.device)
+    covariance.index_add_(0, source, edge[:, :, None] * rest_edge[:, None, :])
+    u, _, vh = torch.linalg.svd(covariance)
+    sign = torch.ones(rest.shape[0], 3, dtype=rest.dtype, device=rest.device)
+    sign[:, 2] = torch.det(u @ vh)
+    return u @ torch.diag_embed(sign) @ vh
+
+
+def _rigidity_residual(rest: torch.Tensor, positions: torch.Tensor,
+                       edges: torch.Tensor) -> torch.Tensor:
+    """Return each vertex's RMS edge misfit (N,) after its best rotation."""
+    rotations = rigid_rotations(rest, positions, edges)
+    source, target = edges[:, 0], edges[:, 1]
+    turned = (rotations[source] @ (rest[source] - rest[target])[..., None])[..., 0]
+    misfit = ((positions[source] - positions[target] - turned) ** 2).sum(dim=-1)
+    total = torch.zeros(rest.shape[0], dtype=rest.dtype, device=rest.device)
+    count = torch.zeros_like(total)
+    total.index_add_(0, source, misfit)
+    count.index_add_(0, source, torch.ones_like(misfit))
+    return torch.sqrt(total / count.clamp(min=1.0))
+
+
+def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
+                  edges: torch.Tensor, start: torch.Tensor,
+                  config: RegistrationConfig) -> TrackStep:
+    """
+    Move the anchor mesh from ``start`` (N, 3) onto ``field``'s surface; see the module.
+
+    ``rest`` (N, 3) and ``albedo`` (N, 3) are the vertices' anchor positions and colours,
+    ``edges`` (E, 2) their mesh edges (`mesh_edges`). The step's residual is each vertex's
+    rigidity misfit (`TrackStep.residual`), its SDF the field's at the result.
+
+    :raises ShapeError: on tensors of the wrong shapes, non-finite points or edge indices out
+        of range.
+    """
+    check_shape('rest', tuple(rest.shape), (None, 3))
+    n = rest.shape[0]
+    for name, value in (('rest', rest), ('albedo', albedo), ('start', start)):
+        check_shape(name, tuple(value.shape), (n, 3))
+        if n == 0 or not bool(torch.isfinite(value).all()):
+            raise ShapeError(f'{name}: expected a non-empty finite ({n}, 3) tensor')
+    check_shape('edges', tuple(edges.shape), (None, 2))
+    if edges.numel() and (int(edges.min()) < 0 or int(edges.max()) >= n):
+        raise ShapeError(f'edges: expected indices in [0, {n})')
+    rest, albedo = rest.float(), albedo.float()
+    x = start.detach().float().clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([x], lr=config.learning_rate)
+    source, target = edges[:, 0], edges[:, 1]
+    rest_edge = rest[source] - rest[target]
+    for _ in range(config.rounds):
+        rotations = rigid_rotations(rest, x.detach(), edges)
+        turned = (rotations[source] @ rest_edge[..., None])[..., 0]
+        for _ in range(config.steps):
+            sdf, colour = field(x)
+            energy = (sdf ** 2).sum() + config.colour_weight * ((colour - albedo) ** 2).sum() \
+                + config.rigidity * ((x[source] - x[target] - turned) ** 2).sum()
+            optimiser.zero_grad()
+            energy.backward()
+            optimiser.step()
+            with torch.no_grad():
+                x.clamp_(-1.0, 1.0)
+    positions = x.detach()
+    with torch.no_grad():
+        sdf = field(positions)[0]
+    return TrackStep(positions, _rigidity_residual(rest, positions, edges), sdf.float())

@@ -1,0 +1,117 @@
+"""Tests for lim_ros.geometry.registration on analytic surface fields of a moving sphere."""
+
+import math
+
+from lim_ros.errors import ConfigError, ShapeError
+from lim_ros.geometry import evaluate_on_grid, extract_mesh
+from lim_ros.geometry.registration import (
+    mesh_edges,
+    register_step,
+    RegistrationConfig,
+    rigid_rotations,
+)
+import pytest
+import torch
+
+RADIUS = 0.5
+
+
+def rotation_z(angle: float) -> torch.Tensor:
+    c, s = math.cos(angle), math.sin(angle)
+    return torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def painted(rest: torch.Tensor) -> torch.Tensor:
+    """Albedo (N, 3) of the material at rest points (N, 3): smooth stripes around z."""
+    angle = torch.atan2(rest[:, 1], rest[:, 0])
+    return 0.5 + 0.4 * torch.stack([torch.sin(3 * angle), torch.cos(3 * angle),
+                                     torch.sin(2 * angle + 4 * rest[:, 2])], dim=-1)
+
+
+def moved_sphere(angle: float, shift=(0.0, 0.0, 0.0)):
+    """Return the (SDF, albedo) field of the painted sphere turned about z, then shifted."""
+    rotation, offset = rotation_z(angle), torch.tensor(shift)
+
+    def field(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        rest = (points - offset) @ rotation  # R^T (x - d), row vectors
+        return rest.norm(dim=-1) - RADIUS, painted(rest)
+
+    return field, rotation, offset
+
+
+@pytest.fixture(scope='module')
+def sphere():
+    """Marching-cubes vertices of the sphere (projected onto it) and the mesh's edges."""
+    mesh = extract_mesh(evaluate_on_grid(lambda p: p.norm(dim=-1) - RADIUS, 20))
+    vertices = RADIUS * mesh.vertices / mesh.vertices.norm(dim=-1, keepdim=True)
+    return vertices, mesh_edges(mesh.faces)
+
+
+def test_edges_come_both_ways_once_each():
+    edges = mesh_edges(torch.tensor([[0, 1, 2], [0, 2, 3]]))
+    assert edges.shape == (10, 2)  # 5 undirected edges
+    pairs = {tuple(e) for e in edges.tolist()}
+    assert len(pairs) == 10 and all((b, a) in pairs for a, b in pairs)
+    assert (1, 3) not in pairs
+
+
+def test_the_rotation_of_a_rigidly_moved_mesh_is_recovered(sphere):
+    vertices, edges = sphere
+    rotation = rotation_z(0.7) @ torch.tensor([[1.0, 0, 0], [0, 0.6, -0.8], [0, 0.8, 0.6]])
+    rotations = rigid_rotations(vertices, vertices @ rotation.T + 0.3, edges)
+    assert torch.allclose(rotations, rotation.expand_as(rotations), atol=1e-4)
+
+
+def test_a_spin_is_followed_by_colour_where_geometry_alone_cannot(sphere):
+    vertices, edges = sphere
+    albedo = painted(vertices)
+
+    def track(colour_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return positions after a 0.3 rad spin in steps of 0.1 rad, and the last SDF."""
+        cfg = RegistrationConfig(rounds=6, steps=20, colour_weight=colour_weight)
+        positions = vertices
+        for angle in (0.1, 0.2, 0.3):
+            step = register_step(moved_sphere(angle)[0], vertices, albedo, edges, positions,
+                                 cfg)
+            positions = step.positions
+        return positions, step.sdf
+
+    true = vertices @ rotation_z(0.3).T  # up to 0.15 along the surface on the equator
+    with_colour, sdf = track(0.1)
+    without = track(0.0)[0]
+    assert float((with_colour - true).norm(dim=-1).mean()) < 0.02
+    assert float((without - true).norm(dim=-1).mean()) > 0.05
+    assert float(sdf.abs().max()) < 0.01
+
+
+def test_a_translation_with_a_turn_is_followed_and_the_mesh_kept_rigid(sphere):
+    vertices, edges = sphere
+    field, rotation, offset = moved_sphere(0.05, (0.04, -0.03, 0.02))
+    step = register_step(field, vertices, painted(vertices), edges, vertices,
+                         RegistrationConfig())
+    true = vertices @ rotation.T + offset
+    assert float((step.positions - true).norm(dim=-1).mean()) < 0.01
+    assert float(step.residual.mean()) < 0.01 and step.error < 0.02
+
+
+@pytest.mark.parametrize('field, value', [
+    ('rounds', 0), ('steps', 1.5), ('learning_rate', 0.0), ('rigidity', float('inf')),
+    ('colour_weight', -1.0)])
+def test_bad_settings_are_refused_by_name(field, value):
+    with pytest.raises(ConfigError, match=field):
+        RegistrationConfig(**{field: value})
+
+
+def test_bad_inputs_are_refused_by_name(sphere):
+    vertices, edges = sphere
+    field = moved_sphere(0.0)[0]
+    albedo = painted(vertices)
+    with pytest.raises(ShapeError, match='start'):
+        register_step(field, vertices, albedo, edges, vertices[:-1], RegistrationConfig())
+    nan = vertices.clone()
+    nan[0, 0] = float('nan')
+    with pytest.raises(ShapeError, match='rest'):
+        register_step(field, nan, albedo, edges, vertices, RegistrationConfig())
+    with pytest.raises(ShapeError, match='edges'):
+        register_step(field, vertices, albedo, edges + vertices.shape[0], vertices,
+                      RegistrationConfig())
