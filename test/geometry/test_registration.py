@@ -24,8 +24,8 @@ def rotation_z(angle: float) -> torch.Tensor:
 def painted(rest: torch.Tensor) -> torch.Tensor:
     """Albedo (N, 3) of the material at rest points (N, 3): smooth stripes around z."""
     angle = torch.atan2(rest[:, 1], rest[:, 0])
-    return 0.5 + 0.4 * torch.stack([torch.sin(3 * angle), torch.cos(3 * angle),
-                                     torch.sin(2 * angle + 4 * rest[:, 2])], dim=-1)
+    stripes = [torch.sin(3 * angle), torch.cos(3 * angle), torch.sin(2 * angle + 4 * rest[:, 2])]
+    return 0.5 + 0.4 * torch.stack(stripes, dim=-1)
 
 
 def moved_sphere(angle: float, shift=(0.0, 0.0, 0.0)):
@@ -41,7 +41,7 @@ def moved_sphere(angle: float, shift=(0.0, 0.0, 0.0)):
 
 @pytest.fixture(scope='module')
 def sphere():
-    """Marching-cubes vertices of the sphere (projected onto it) and the mesh's edges."""
+    """Return the sphere's marching-cubes vertices (projected onto it) and mesh edges."""
     mesh = extract_mesh(evaluate_on_grid(lambda p: p.norm(dim=-1) - RADIUS, 20))
     vertices = RADIUS * mesh.vertices / mesh.vertices.norm(dim=-1, keepdim=True)
     return vertices, mesh_edges(mesh.faces)
