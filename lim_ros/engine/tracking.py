@@ -10,9 +10,8 @@ nearest canonical position or from the last stamp's positions, whichever fits be
 ``track_substep`` seconds (``local``), then refined; or, in the same sub-steps, the anchor
 mesh is bent as rigidly as possible onto the decoded surface keeping its colours
 (``register``, `lim_ros.geometry.registration`: no canonical head needed); when the residual
-passes the
-re-anchoring limits, or a stamp goes back in time, a new track starts at that stamp, with a
-new id. Positions are in the volume frame (metres); the tracker works in the unit cube.
+passes the re-anchoring limits, a stamp goes back in time or the track's last stamp has left
+the keyframe buffer, a new track starts at that stamp, with a new id. Positions are in the volume frame (metres); the tracker works in the unit cube.
 """
 
 from dataclasses import dataclass, replace
@@ -107,7 +106,9 @@ class MeshTracker:
         :raises ShapeError: if the anchor reconstruction has no surface.
         """
         stamp = self.engine.resolve(stamp_ns)
-        new_track = self._anchor is None or stamp < self._stamp
+        # a track also restarts when its last stamp has left the buffer: its field is gone
+        new_track = self._anchor is None or stamp < self._stamp \
+            or self._stamp < self.engine.span[0]
         if new_track:
             self._start(self.engine.keyframe_at_or_before(stamp), resolution)
         step = self._advance(stamp, resolution)
@@ -160,11 +161,13 @@ class MeshTracker:
             step = best_step(field, canonical, [self._positions, found], tracker)
         else:
             substep_ns = int(self.config.track_substep * 1e9)
-            count = max(1, math.ceil((stamp - self._stamp) / substep_ns))
-            for i in range(1, count + 1):
-                at = self._stamp + (stamp - self._stamp) * i // count
+            start = self._stamp
+            count = max(1, math.ceil((stamp - start) / substep_ns))
+            for i in range(1, count + 1):  # a failing sub-step leaves the last one's state
+                at = start + (stamp - start) * i // count
                 step = self._local_step(at)
-                self._positions = step.positions
+                self._positions, self._stamp = step.positions, at
+            return step
         self._positions, self._stamp = step.positions, stamp
         return step
 

@@ -128,11 +128,13 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
         rotations = rigid_rotations(rest, x.detach(), edges)
         turned = (rotations[source] @ rest_edge[..., None])[..., 0]
         for _ in range(config.steps):
-            sdf, colour = field(x)
-            energy = (sdf ** 2).sum() + config.colour_weight * ((colour - albedo) ** 2).sum() \
-                + config.rigidity * ((x[source] - x[target] - turned) ** 2).sum()
-            optimiser.zero_grad()
-            energy.backward()
+            with torch.enable_grad():  # callers may run under no_grad
+                sdf, colour = field(x)
+                energy = (sdf ** 2).sum() \
+                    + config.colour_weight * ((colour - albedo) ** 2).sum() \
+                    + config.rigidity * ((x[source] - x[target] - turned) ** 2).sum()
+                optimiser.zero_grad()
+                energy.backward()
             optimiser.step()
             with torch.no_grad():
                 x.clamp_(-1.0, 1.0)

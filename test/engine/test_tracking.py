@@ -97,6 +97,18 @@ def test_stamps_going_back_or_a_residual_past_the_limit_start_a_new_track(engine
         tracker.tracked_mesh(T0 + 2 * SECOND)
 
 
+def test_a_track_whose_last_stamp_left_the_buffer_starts_again():
+    engine = ReconstructionEngine(EngineConfig(mesh_resolution=32, max_keyframes=2))
+    for t in (0.0, 0.5):
+        engine.add_keyframe(T0 + int(t * SECOND), *camera_images(t))
+    tracker = MeshTracker(engine, replace(NO_REANCHOR, track_search='local'), KEEP_LOST)
+    assert tracker.tracked_mesh(T0 + SECOND // 10).anchor.track_id == 1
+    engine.add_keyframe(T0 + SECOND, *camera_images(1.0))  # the keyframe at 0 s is dropped
+    tracked = tracker.tracked_mesh(T0 + 9 * SECOND // 10)
+    assert tracked.new_track and tracked.anchor.track_id == 2
+    assert tracked.anchor.stamp_ns == T0 + SECOND // 2
+
+
 def test_checker_texture_holds_two_colours(engine):
     tracked = MeshTracker(engine, replace(SMALL, track_texture='checker')).tracked_mesh(T0)
     colours, counts = np.unique(tracked.anchor.texture.reshape(-1, 3), axis=0,

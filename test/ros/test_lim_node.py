@@ -113,6 +113,19 @@ def test_tracked_mesh_keeps_its_faces_and_a_late_subscriber_gets_uvs_and_texture
     assert h.node.counters.snapshot().total_errors == 0
 
 
+def test_tracked_mesh_by_registration_keeps_its_faces_on_the_surface(lim_harness):
+    h = lim_harness(track_texture_size=64, track_search='register', track_substep=0.5)
+    h.feed_until(lambda: len(h.tracked) >= 3, 'tracked meshes', timeout_s=90)
+    track_id = h.tracked[-1].track_id
+    same = [m for m in h.tracked if m.track_id == track_id]
+    assert len(same) >= 2, [m.track_id for m in h.tracked]
+    first, last = same[0], same[-1]
+    assert first.stamp_ns < last.stamp_ns and np.array_equal(first.faces, last.faces)
+    assert first.vertices.shape == last.vertices.shape
+    assert chamfer(torch.from_numpy(last.vertices), scene().surface).l1 < CHAMFER_BOUND
+    assert h.node.counters.snapshot().total_errors == 0
+
+
 def test_query_inside_and_outside_the_buffer(lim_harness):
     h = lim_harness()
     h.feed_until(lambda: h.node.counters.keyframes >= 3, 'three keyframes')
@@ -272,6 +285,7 @@ def test_monocular_input_from_one_camera_publishes_points_and_a_mesh(lim_harness
     ('input_mode', 'stereo', "input_mode: expected one of ('multiview', 'monocular')"),
     ('input_mode', 'monocular', 'input_mode: monocular takes exactly one camera'),
     ('monocular_views', 'both', 'monocular_views'),
+    ('track_search', 'global', 'track_search'),
 ])
 def test_bad_parameters_refuse_to_start(ros_context, node_suffix, name, value, expected):
     with pytest.raises(LimError) as raised:
