@@ -11,7 +11,8 @@ nearest canonical position or from the last stamp's positions, whichever fits be
 mesh is bent as rigidly as possible onto the decoded surface keeping its colours
 (``register``, `lim_ros.geometry.registration`: no canonical head needed); when the residual
 passes the re-anchoring limits, a stamp goes back in time or the track's last stamp has left
-the keyframe buffer, a new track starts at that stamp, with a new id. Positions are in the volume frame (metres); the tracker works in the unit cube.
+the keyframe buffer, a new track starts at that stamp, with a new id. Positions are in the
+volume frame (metres); the tracker works in the unit cube.
 """
 
 from dataclasses import dataclass, replace
