@@ -1,7 +1,6 @@
 """Tests for lim_ros.geometry.registration on analytic surface fields of a moving sphere."""
 
-import math
-
+from geometry.sphere_motion import RADIUS, rotation_z
 from lim_ros.errors import ConfigError, ShapeError
 from lim_ros.geometry import evaluate_on_grid, extract_mesh
 from lim_ros.geometry.registration import (
@@ -12,13 +11,6 @@ from lim_ros.geometry.registration import (
 )
 import pytest
 import torch
-
-RADIUS = 0.5
-
-
-def rotation_z(angle: float) -> torch.Tensor:
-    c, s = math.cos(angle), math.sin(angle)
-    return torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def painted(rest: torch.Tensor) -> torch.Tensor:
