@@ -14,6 +14,8 @@ true surface keep their offset). Methods:
 - ``register``: `MeshTracker` with ``track_search: register``, the anchor mesh bent as rigidly
   as possible onto the decoded surface at every instant, keeping its colours (same
   re-anchoring);
+- ``canonical_one_track`` and ``register_one_track``: the same trackers never re-anchoring, so
+  every instant is scored from the t = 0 anchor (a re-anchor restarts the error at zero);
 - ``static``: vertices never move (what a tracker that learnt nothing gives);
 - ``nearest``: the baseline: per-frame marching-cubes meshes of the engine, each vertex moves
   to the nearest vertex of the next frame's mesh;
@@ -52,6 +54,7 @@ from lim_ros.geometry.tracking import (
     canonical_search,
     nearest_neighbour_step,
     track_step,
+    TrackerConfig,
 )
 from lim_ros.metrics.correspondence import bbox_diagonal_of, correspondence_error
 from lim_ros.metrics.geometry import sample_mesh_surface
@@ -62,9 +65,11 @@ import numpy as np
 from PIL import Image
 import torch
 
-METHODS = ('canonical', 'register', 'static', 'nearest', 'oracle_field', 'pose_chord',
-           'surface_floor')
-TRACKERS = ('canonical', 'register')  # the methods that run a MeshTracker (and re-anchor)
+METHODS = ('canonical', 'register', 'canonical_one_track', 'register_one_track', 'static',
+           'nearest', 'oracle_field', 'pose_chord', 'surface_floor')
+# the methods that run a MeshTracker; the *_one_track ones never re-anchor
+TRACKERS = ('canonical', 'register', 'canonical_one_track', 'register_one_track')
+NEVER = 1e9  # a re-anchoring error no track reaches, metres
 FLOOR_SAMPLES = 200_000  # surface samples for ``surface_floor``
 
 
@@ -155,8 +160,14 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     """
     volume = engine.volume
     stamps = [round(cfg.duration * i / cfg.frames * 1e9) for i in range(cfg.frames + 1)]
+    registering = replace(cfg.tracking, track_search='register')
+    keep_lost = TrackerConfig(lost_fraction=1.0)
     trackers = {'canonical': MeshTracker(engine, cfg.tracking),
-                'register': MeshTracker(engine, replace(cfg.tracking, track_search='register'))}
+                'register': MeshTracker(engine, registering),
+                'canonical_one_track': MeshTracker(engine, replace(
+                    cfg.tracking, track_reanchor_error=NEVER), keep_lost),
+                'register_one_track': MeshTracker(engine, replace(
+                    registering, track_reanchor_error=NEVER), keep_lost)}
     error = {m: [] for m in METHODS}
     drift = {m: [] for m in METHODS}
     seconds = dict.fromkeys(METHODS, 0.0)
@@ -176,7 +187,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     rows: list[list[np.ndarray]] = [[], [], []]
 
     def draw(tracked: dict[str, TrackedMesh], oracle: torch.Tensor) -> None:
-        for row, name in zip(rows, TRACKERS):
+        for row, name in zip(rows, TRACKERS[:2]):
             mesh = tracked[name]
             row.append(render_textured(mesh.vertices, mesh.faces, mesh.uvs,
                                        mesh.anchor.texture, camera))
