@@ -47,7 +47,6 @@ from lim_ros.bench.report import report
 from lim_ros.cameras import Cameras, rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
-from lim_ros.geometry.mesh import Mesh
 from lim_ros.geometry.raster import render_textured
 from lim_ros.geometry.tracking import (
     best_step,
@@ -128,14 +127,10 @@ def chord_positions(obj: DynamicObject, anchor: torch.Tensor, t: float,
     return obj.chord_motion(start, end).canonical(at_keyframe, start, t)
 
 
-def nearest_on_surface(mesh: Mesh, points: torch.Tensor) -> torch.Tensor:
-    """Return, per point (N, 3), the nearest of ``mesh``'s vertices and dense surface samples."""
-    from scipy.spatial import cKDTree
-
-    samples = torch.cat([mesh.vertices, sample_mesh_surface(
-        mesh.vertices, mesh.faces, FLOOR_SAMPLES, torch.Generator().manual_seed(0))])
-    _, index = cKDTree(samples.double().numpy()).query(points.double().numpy())
-    return samples[torch.from_numpy(index)]
+def surface_samples(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+    """Return a mesh's vertices (V, 3) and ``FLOOR_SAMPLES`` points on its faces, stacked."""
+    return torch.cat([vertices, sample_mesh_surface(
+        vertices, faces, FLOOR_SAMPLES, torch.Generator().manual_seed(0))])
 
 
 def add_keyframes(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackBenchConfig,
@@ -221,8 +216,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         else:
             oracle = track_step(field, oracle_target, oracle, unit_cfg).positions
         seconds['oracle_field'] += time.perf_counter() - begin
-        floor = volume.to_unit(nearest_on_surface(mesh, volume.to_volume(
-            obj.canonical(source, 0.0, t))))
+        floor = nearest_neighbour_step(obj.canonical(source, 0.0, t),
+                                       surface_samples(surface, mesh.faces))
         for name, positions in (('static', source), ('nearest', nearest),
                                 ('oracle_field', oracle),
                                 ('pose_chord', chord_positions(obj, source, t, cfg)),

@@ -154,22 +154,22 @@ class MeshTracker:
         """
         if stamp == self._stamp:
             return None
-        tracker, canonical = self.unit_tracker_config, self._anchor.canonical
         if self.config.track_search == 'canonical':
+            canonical = self._anchor.canonical
             field = self.engine.correspondence_field(stamp)
             surface = self.engine.volume.to_unit(self.engine.mesh(stamp, resolution).vertices)
             found = canonical_search(field, canonical, surface.to(self.engine.device))
-            step = best_step(field, canonical, [self._positions, found], tracker)
-        else:
-            substep_ns = int(self.config.track_substep * 1e9)
-            start = self._stamp
-            count = max(1, math.ceil((stamp - start) / substep_ns))
-            for i in range(1, count + 1):  # a failing sub-step leaves the last one's state
-                at = start + (stamp - start) * i // count
-                step = self._local_step(at)
-                self._positions, self._stamp = step.positions, at
+            step = best_step(field, canonical, [self._positions, found],
+                             self.unit_tracker_config)
+            self._positions, self._stamp = step.positions, stamp
             return step
-        self._positions, self._stamp = step.positions, stamp
+        substep_ns = int(self.config.track_substep * 1e9)
+        start = self._stamp
+        count = max(1, math.ceil((stamp - start) / substep_ns))
+        for i in range(1, count + 1):  # a failing sub-step leaves the last one's state
+            at = start + (stamp - start) * i // count
+            step = self._local_step(at)
+            self._positions, self._stamp = step.positions, at
         return step
 
     def _local_step(self, stamp: int) -> TrackStep:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lim_ros.errors import check_shape, ConfigError, ShapeError
-from lim_ros.geometry.tracking import TrackStep
+from lim_ros.geometry.tracking import check_points, TrackStep
 import torch
 
 # points (N, 3) → (sdf (N,), albedo (N, 3)); differentiable in the points
@@ -83,12 +83,19 @@ def rigid_rotations(rest: torch.Tensor, positions: torch.Tensor,
     return u @ torch.diag_embed(sign) @ vh
 
 
+def _turned_rest_edges(rest: torch.Tensor, positions: torch.Tensor,
+                       edges: torch.Tensor) -> torch.Tensor:
+    """Return R_i (p_i - p_j) (E, 3) for every edge (i, j), R_i fitted at ``positions``."""
+    source, target = edges[:, 0], edges[:, 1]
+    rotations = rigid_rotations(rest, positions, edges)
+    return (rotations[source] @ (rest[source] - rest[target])[..., None])[..., 0]
+
+
 def _rigidity_residual(rest: torch.Tensor, positions: torch.Tensor,
                        edges: torch.Tensor) -> torch.Tensor:
     """Return each vertex's RMS edge misfit (N,) after its best rotation."""
-    rotations = rigid_rotations(rest, positions, edges)
     source, target = edges[:, 0], edges[:, 1]
-    turned = (rotations[source] @ (rest[source] - rest[target])[..., None])[..., 0]
+    turned = _turned_rest_edges(rest, positions, edges)
     misfit = ((positions[source] - positions[target] - turned) ** 2).sum(dim=-1)
     total = torch.zeros(rest.shape[0], dtype=rest.dtype, device=rest.device)
     count = torch.zeros_like(total)
@@ -110,12 +117,9 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
     :raises ShapeError: on tensors of the wrong shapes, non-finite points or edge indices out
         of range.
     """
-    check_shape('rest', tuple(rest.shape), (None, 3))
-    n = rest.shape[0]
-    for name, value in (('rest', rest), ('albedo', albedo), ('start', start)):
-        check_shape(name, tuple(value.shape), (n, 3))
-        if n == 0 or not bool(torch.isfinite(value).all()):
-            raise ShapeError(f'{name}: expected a non-empty finite ({n}, 3) tensor')
+    n = check_points('rest', rest).shape[0]
+    for name, value in (('albedo', albedo), ('start', start)):
+        check_shape(name, tuple(check_points(name, value).shape), (n, 3))
     check_shape('edges', tuple(edges.shape), (None, 2))
     if edges.numel() and (int(edges.min()) < 0 or int(edges.max()) >= n):
         raise ShapeError(f'edges: expected indices in [0, {n})')
@@ -123,10 +127,8 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
     x = start.detach().float().clone().requires_grad_(True)
     optimiser = torch.optim.Adam([x], lr=config.learning_rate)
     source, target = edges[:, 0], edges[:, 1]
-    rest_edge = rest[source] - rest[target]
     for _ in range(config.rounds):
-        rotations = rigid_rotations(rest, x.detach(), edges)
-        turned = (rotations[source] @ rest_edge[..., None])[..., 0]
+        turned = _turned_rest_edges(rest, x.detach(), edges)
         for _ in range(config.steps):
             with torch.enable_grad():  # callers may run under no_grad
                 sdf, colour = field(x)

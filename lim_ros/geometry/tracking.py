@@ -126,7 +126,8 @@ class TrackedMesh:
         return self.anchor.atlas.uvs
 
 
-def _check_points(name: str, points: object) -> torch.Tensor:
+def check_points(name: str, points: object) -> torch.Tensor:
+    """Return ``points`` if a non-empty finite floating (N, 3) tensor; else raise ShapeError."""
     if not isinstance(points, torch.Tensor) or not points.is_floating_point():
         got = points.dtype if isinstance(points, torch.Tensor) else type(points).__name__
         raise ShapeError(f'{name}: expected a floating-point torch.Tensor, got {got}')
@@ -173,8 +174,8 @@ def track_step(field: CorrespondenceField, anchor_canonical: torch.Tensor,
     :raises ShapeError: if the inputs are not matching finite (N, 3) tensors, or the field
         returns the wrong shapes.
     """
-    _check_points('anchor_canonical', anchor_canonical)
-    _check_points('start', start)
+    check_points('anchor_canonical', anchor_canonical)
+    check_points('start', start)
     check_shape('start', tuple(start.shape), tuple(anchor_canonical.shape))
     weight = torch.tensor([1.0, 1.0, 1.0, config.sdf_weight], device=start.device)
     x = start.detach().float()
@@ -221,8 +222,8 @@ def canonical_search(field: CorrespondenceField, anchor_canonical: torch.Tensor,
     """
     from scipy.spatial import cKDTree
 
-    _check_points('anchor_canonical', anchor_canonical)
-    _check_points('surface', surface)
+    check_points('anchor_canonical', anchor_canonical)
+    check_points('surface', surface)
     with torch.no_grad():
         canonical = _evaluate(field, surface)[1]
     _, index = cKDTree(canonical.detach().cpu().double().numpy()).query(
@@ -238,7 +239,7 @@ def nearest_neighbour_step(previous: torch.Tensor, surface: torch.Tensor) -> tor
     """
     from scipy.spatial import cKDTree
 
-    _check_points('previous', previous)
-    _check_points('surface', surface)
+    check_points('previous', previous)
+    check_points('surface', surface)
     _, index = cKDTree(surface.detach().cpu().numpy()).query(previous.detach().cpu().numpy())
     return surface[torch.from_numpy(index).to(surface.device)]
