@@ -22,6 +22,10 @@ evaluation's metrics (IoU, Chamfer-L1, F-score, PSNR on the views not given as i
   (`DynamicObject.chord_motion`), rendered from the input cameras and fed to the LRM. The
   share of the linear → oracle gap it closes is the share two keyframes determine: the rest
   is motion that happens between them (the world's joints swing at up to 0.8 Hz).
+- ``pose_spline``: the same reference with four keyframes: the object posed exactly as at
+  t_0 - gap, t_0, t_0 + gap and t_0 + 2 gap and moved along the Catmull-Rom cubic through those
+  poses (`DynamicObject.spline_motion`): the share an interpolator that also read the keyframe
+  before the gap and the one after it could at most hope to close.
 
 Sequences are split by family (seen in training or held out) and by motion: keyframes
 ``gaps`` seconds apart (small, medium, large). ``motion`` is the mean distance surface points
@@ -103,10 +107,13 @@ def methods(lrm: LRM, lims: dict[str, LIM]) -> dict[str, Method]:
     def oracle(seq: Sequence, i: int) -> LRMOutput:
         return lrm.reconstruct(seq.views(i).to(device), seq.inputs.to(device))
 
-    def pose_chord(seq: Sequence, i: int) -> LRMOutput:
-        times = seq.sample.times.tolist()
-        views = render(seq.world.chord_motion(times[0], times[-1]), seq.inputs, times[i]).rgb
-        return lrm.reconstruct(views.to(device), seq.inputs.to(device))
+    def posed(motion: Callable[[DynamicObject, float, float], DynamicObject]) -> Method:
+        """Return the LRM on views of the world moved by ``motion(world, t_0, t_1)``."""
+        def reference(seq: Sequence, i: int) -> LRMOutput:
+            times = seq.sample.times.tolist()
+            views = render(motion(seq.world, times[0], times[-1]), seq.inputs, times[i]).rgb
+            return lrm.reconstruct(views.to(device), seq.inputs.to(device))
+        return reference
 
     def optical_flow(seq: Sequence, i: int) -> LRMOutput:
         views = flow(seq.views(0), seq.views(-1), FRACTIONS[i])
@@ -120,7 +127,8 @@ def methods(lrm: LRM, lims: dict[str, LIM]) -> dict[str, Method]:
     }
     for name, lim in lims.items():
         found[name] = lambda seq, i, lim=lim: lim(seq.source, seq.target, alpha(i))
-    found['pose_chord'] = pose_chord
+    found['pose_chord'] = posed(DynamicObject.chord_motion)
+    found['pose_spline'] = posed(DynamicObject.spline_motion)
     found['oracle'] = oracle
     return found
 

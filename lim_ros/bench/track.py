@@ -40,6 +40,7 @@ the trackers and ``nearest`` use (and the node extracts for ``~/mesh`` anyway).
 
 from dataclasses import dataclass, replace
 import json
+import math
 from pathlib import Path
 import time
 
@@ -47,6 +48,7 @@ from lim_ros.bench.report import report
 from lim_ros.cameras import Cameras, rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
+from lim_ros.errors import ConfigError
 from lim_ros.geometry.raster import render_textured
 from lim_ros.geometry.tracking import (
     best_step,
@@ -86,6 +88,13 @@ class TrackBenchConfig:
     keyframe_gap: float = 0.5  # seconds between keyframes
     mesh_resolution: int = 48
     tracking: TrackingConfig = TrackingConfig(track_texture='checker', track_texture_size=256)
+
+    def __post_init__(self) -> None:
+        intervals = self.duration / self.keyframe_gap if self.keyframe_gap > 0 else 0.0
+        if not (math.isfinite(intervals) and intervals >= 1.0
+                and abs(intervals - round(intervals)) < 1e-6):
+            raise ConfigError(f'keyframe_gap: expected a positive number of seconds that '
+                              f'divides duration = {self.duration} s, got {self.keyframe_gap!r}')
 
     @property
     def intervals(self) -> int:

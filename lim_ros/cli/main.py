@@ -175,7 +175,8 @@ def _bench_track(args: argparse.Namespace) -> None:
                               track_search=args.search)
     run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), interpolation=args.interpolation,
                          lim_checkpoint=str(args.lim or ''), samples=args.samples,
-                         frames=args.frames, mesh_resolution=args.grid, tracking=tracking),
+                         frames=args.frames, keyframe_gap=args.keyframe_gap,
+                         mesh_resolution=args.grid, tracking=tracking),
         args.out, args.figures)
 
 
@@ -378,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help='LIM checkpoint for --interpolation lim (default: the shipped one)')
     track.add_argument('--samples', type=int, default=5, help='sequences per split')
     track.add_argument('--frames', type=int, default=10, help='tracked instants over 1 s')
+    track.add_argument('--keyframe-gap', type=float, default=0.5,
+                       help='seconds between keyframes, dividing 1 s (0.1 with 10 frames: '
+                       'every tracked instant is a keyframe: the oracle surfaces)')
     track.add_argument('--grid', type=int, default=48, help='marching-cubes grid per side')
     track.add_argument('--search', choices=('canonical', 'local'), default='canonical',
                        help='track_search of the canonical tracker (the register row always '

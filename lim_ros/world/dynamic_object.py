@@ -24,8 +24,10 @@ from lim_ros.world.deformation import deform, N_PARAMS, undeform
 from lim_ros.world.patterns import part_colour, PartColours
 from lim_ros.world.primitives import primitive_area, primitive_sdf, project_to_surface
 from lim_ros.world.rotations import axis_angle_to_matrix
-from lim_ros.world.signals import SmoothSignal
+from lim_ros.world.signals import KeyframeSpline, SmoothSignal
 import torch
+
+Signal = SmoothSignal | KeyframeSpline  # channels of time: value(t) (C,)
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,9 @@ class DynamicObject:
     shapes: PartShapes
     skeleton: Skeleton
     colours: PartColours
-    joint_motion: SmoothSignal  # 3P channels: joint angles (radians)
-    deformation_motion: SmoothSignal  # N_PARAMS * P channels
-    rigid_motion: SmoothSignal  # 6 channels: axis-angle (radians) and translation (metres)
+    joint_motion: Signal  # 3P channels: joint angles (radians)
+    deformation_motion: Signal  # N_PARAMS * P channels
+    rigid_motion: Signal  # 6 channels: axis-angle (radians) and translation (metres)
     scale: float = 1.0
 
     def to(self, device: torch.device | str) -> 'DynamicObject':
@@ -149,6 +151,20 @@ class DynamicObject:
         return replace(self, joint_motion=self.joint_motion.chord(t0, t1),
                        deformation_motion=self.deformation_motion.chord(t0, t1),
                        rigid_motion=self.rigid_motion.chord(t0, t1))
+
+    def spline_motion(self, t0: float, t1: float) -> 'DynamicObject':
+        """
+        Copy posed exactly as this object at t0 and t1, and between on a cubic through 4 poses.
+
+        Every joint angle, deformation parameter and rigid-pose parameter follows the
+        Catmull-Rom cubic of its values at t0 - h, t0, t1 and t1 + h, h = t1 - t0
+        (`SmoothSignal.spline`):
+        what an interpolator that knew the exact poses at the keyframes either side of the gap
+        and one beyond each, and nothing between them, would predict.
+        """
+        return replace(self, joint_motion=self.joint_motion.spline(t0, t1),
+                       deformation_motion=self.deformation_motion.spline(t0, t1),
+                       rigid_motion=self.rigid_motion.spline(t0, t1))
 
     def _part_sdf(self, state: ObjectState, rest: torch.Tensor) -> torch.Tensor:
         s = self.shapes

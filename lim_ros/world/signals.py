@@ -42,6 +42,13 @@ class SmoothSignal:
         zeros = torch.zeros(start.shape[0], 1, dtype=start.dtype)
         return SmoothSignal(start - rate * t0, zeros, zeros, zeros, rate)
 
+    def spline(self, t0: float, t1: float) -> 'KeyframeSpline':
+        """Return the Catmull-Rom cubic through the values at t0 - h, t0, t1, t1 + h."""
+        if not t1 > t0:  # NaN fails too
+            raise StampError(f'spline: expected t0 < t1 (seconds), got t0 = {t0}, t1 = {t1}')
+        h = t1 - t0
+        return KeyframeSpline(t0, t1, torch.stack([self(t) for t in (t0 - h, t0, t1, t1 + h)]))
+
     @staticmethod
     def constant(values: torch.Tensor) -> 'SmoothSignal':
         """Return a signal that holds ``values`` (C,) at every time."""
@@ -75,3 +82,29 @@ class SmoothSignal:
 
 
 SIGNAL_FIELDS = ('offset', 'amplitude', 'frequency', 'phase', 'rate')
+
+
+@dataclass(frozen=True)
+class KeyframeSpline:
+    """
+    C channels on the uniform Catmull-Rom cubic through their values at four keyframes.
+
+    ``values`` (4, C) are at t0 - h, t0, t1, t1 + h with h = t1 - t0. With u = (t - t0) / h,
+    the cubic Hermite curve from values[1] to values[2] with tangents (values[2] - values[0]) / 2
+    and (values[3] - values[1]) / 2 (per unit of u); exact at t0 and t1 and on any quadratic
+    in t; meant for t0 <= t <= t1. What an interpolator that knew the exact values at the four
+    keyframes, and nothing between them, would predict.
+    """
+
+    t0: float
+    t1: float
+    values: torch.Tensor  # (4, C)
+
+    def __call__(self, t: float) -> torch.Tensor:
+        """Evaluate all channels at time ``t`` (seconds), shape (C,)."""
+        u = (t - self.t0) / (self.t1 - self.t0)
+        before, start, end, after = self.values
+        weights = (2 * u**3 - 3 * u**2 + 1, (u**3 - 2 * u**2 + u) / 2,
+                   -2 * u**3 + 3 * u**2, (u**3 - u**2) / 2)
+        return (weights[0] * start + weights[1] * (end - before) + weights[2] * end
+                + weights[3] * (after - start))

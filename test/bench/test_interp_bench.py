@@ -22,7 +22,7 @@ def test_every_method_in_every_group(tmp_path):
     rows = run(lrm, {'lim': LIM(LIMConfig.for_lrm(lrm.config, depth=1)).eval()}, cfg, out,
                figures=tmp_path)
     methods = ('nearest', 'linear', 'optical_flow', 'triplane_flow', 'lim', 'pose_chord',
-               'oracle')
+               'pose_spline', 'oracle')
     assert {(r['split'], r['motion'], r['method']) for r in rows} == {
         (s, m, x) for s in ('seen', 'held_out') for m in ('small', 'medium', 'large')
         for x in methods}
@@ -45,8 +45,8 @@ def test_every_method_in_every_group(tmp_path):
     # one sequence per group: no jackknife error (NaN, which equals nothing), so compare as text
     assert json.dumps(json.loads(out.read_text())['rows']) == json.dumps(rows)
     assert all(np.isnan(r['gap_closed_se']) for r in rows)
-    picture = iio.imread(tmp_path / 'held_out_large.png')  # 1 sequence, truth + 7 methods
-    assert picture.shape == (2 + 64 + 2, 2 + 8 * (64 + 2), 3)
+    picture = iio.imread(tmp_path / 'held_out_large.png')  # 1 sequence, truth + 8 methods
+    assert picture.shape == (2 + 64 + 2, 2 + 9 * (64 + 2), 3)
 
 
 def test_gap_closed_and_its_jackknife_error():

@@ -80,3 +80,15 @@ def test_chord_motion_matches_the_object_at_both_ends_and_not_between():
     # the humanoid's joints swing at up to 0.8 Hz: half-way, the chord is off the true pose
     half_way = (chord.sdf(points, 1.5) - obj.sdf(points, 1.5)).abs()
     assert half_way.max() > 0.02
+
+
+def test_spline_motion_matches_the_object_at_both_ends_and_nears_it_between():
+    obj = make_object('humanoid', 5)
+    spline, chord = obj.spline_motion(1.0, 1.25), obj.chord_motion(1.0, 1.25)
+    points = torch.rand(4000, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    for t in (1.0, 1.25):
+        assert torch.allclose(spline.sdf(points, t), obj.sdf(points, t), atol=1e-5)
+    # on a gap short against the joints' periods, the outer keyframes pin the curve
+    miss = {name: (moved.sdf(points, 1.125) - obj.sdf(points, 1.125)).abs().mean()
+            for name, moved in (('spline', spline), ('chord', chord))}
+    assert miss['spline'] < 0.5 * miss['chord']

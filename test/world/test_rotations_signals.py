@@ -70,3 +70,25 @@ def test_chord_moves_at_constant_speed_between_the_signals_values():
 def test_chord_refuses_times_out_of_order(t0, t1):
     with pytest.raises(StampError, match='chord: expected t0 < t1'):
         SmoothSignal.constant(torch.zeros(2)).chord(t0, t1)
+
+
+def test_spline_passes_through_the_inner_keyframes_and_is_exact_on_quadratics():
+    signal = SmoothSignal.random(torch.Generator().manual_seed(3), 4, 1.0)
+    spline = signal.spline(1.0, 1.5)
+    for t in (1.0, 1.5):
+        assert torch.allclose(spline(t), signal(t), atol=1e-6)
+    # Catmull-Rom reproduces every quadratic: a drift exactly, a slow sinusoid nearly
+    drift = SmoothSignal(torch.tensor([1.0]), torch.zeros(1, 1), torch.zeros(1, 1),
+                         torch.zeros(1, 1), torch.tensor([2.0]))
+    assert torch.allclose(drift.spline(0.0, 1.0)(0.3), drift(0.3), atol=1e-6)
+    slow = SmoothSignal(torch.zeros(1), torch.ones(1, 1), torch.full((1, 1), 0.05),
+                        torch.zeros(1, 1), torch.zeros(1))
+    chord_miss = (slow.chord(0.0, 1.0)(0.5) - slow(0.5)).abs()
+    spline_miss = (slow.spline(0.0, 1.0)(0.5) - slow(0.5)).abs()
+    assert spline_miss < 0.05 * chord_miss
+
+
+@pytest.mark.parametrize('t0, t1', [(1.0, 1.0), (2.0, 1.0), (float('nan'), 1.0)])
+def test_spline_refuses_times_out_of_order(t0, t1):
+    with pytest.raises(StampError, match='spline: expected t0 < t1'):
+        SmoothSignal.constant(torch.zeros(2)).spline(t0, t1)
