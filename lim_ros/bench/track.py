@@ -22,6 +22,9 @@ true surface keep their offset). Methods:
 - ``oracle_field``: the same tracker (same search) on the world's exact SDF and canonical
   field, from the same anchor vertices: the tracker's own error, with a perfect canonical
   head.
+- ``register_oracle_field``: the ``register`` tracker held to one track on the world's exact
+  SDF and colour, from the same anchor vertices with their exact colour: the registration's
+  own error, with exact surfaces and colours at every instant.
 - ``pose_chord``: a reference, not a tracker: the anchor vertices moved by the world's exact
   motion at the keyframes and by its chord between them (every joint, deformation and rigid
   parameter at constant speed, `DynamicObject.chord_motion`): the error left to a tracker that
@@ -50,9 +53,11 @@ from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
 from lim_ros.errors import ConfigError
 from lim_ros.geometry.raster import render_textured
+from lim_ros.geometry.registration import mesh_edges, register_step
 from lim_ros.geometry.tracking import (
     best_step,
     canonical_search,
+    extrapolate,
     nearest_neighbour_step,
     track_step,
     TrackerConfig,
@@ -67,7 +72,7 @@ from PIL import Image
 import torch
 
 METHODS = ('canonical', 'register', 'canonical_one_track', 'register_one_track', 'static',
-           'nearest', 'oracle_field', 'pose_chord', 'surface_floor')
+           'nearest', 'oracle_field', 'register_oracle_field', 'pose_chord', 'surface_floor')
 # the methods that run a MeshTracker; the *_one_track ones never re-anchor
 TRACKERS = ('canonical', 'register', 'canonical_one_track', 'register_one_track')
 NEVER = 1e9  # a re-anchoring error no track reaches, metres
@@ -188,6 +193,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     unit_cfg = trackers['canonical'].unit_tracker_config
     oracle_target = obj.canonical(source, 0.0, 0.0)
     oracle, nearest = source, source
+    edges, exact_albedo = mesh_edges(engine.mesh(stamps[0]).faces), obj.colour(source, 0.0)
+    registered, velocity = source, None
     rows: list[list[np.ndarray]] = [[], [], []]
 
     def draw(tracked: dict[str, TrackedMesh], oracle: torch.Tensor) -> None:
@@ -225,10 +232,23 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         else:
             oracle = track_step(field, oracle_target, oracle, unit_cfg).positions
         seconds['oracle_field'] += time.perf_counter() - begin
+        begin = time.perf_counter()
+
+        def surface_field(points: torch.Tensor, t: float = t
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+            return obj.sdf(points, t), obj.colour(points, t)
+
+        step = register_step(surface_field, source, exact_albedo, edges,
+                             extrapolate(registered, velocity, cfg.duration / cfg.frames),
+                             trackers['register'].registration)
+        velocity = (step.positions - registered) * cfg.frames / cfg.duration
+        registered = step.positions
+        seconds['register_oracle_field'] += time.perf_counter() - begin
         floor = nearest_neighbour_step(obj.canonical(source, 0.0, t),
                                        surface_samples(surface, mesh.faces))
         for name, positions in (('static', source), ('nearest', nearest),
                                 ('oracle_field', oracle),
+                                ('register_oracle_field', registered),
                                 ('pose_chord', chord_positions(obj, source, t, cfg)),
                                 ('surface_floor', floor)):
             e, d = _score(obj, source, 0.0, t, positions)

@@ -6,8 +6,9 @@ is unwrapped (xatlas), a texture is baked from the decoded albedo (or a 3D check
 figures), and every vertex keeps its decoded canonical position. Later stamps move the
 vertices (`lim_ros.geometry.tracking`): from the engine's mesh vertex at the stamp with the
 nearest canonical position or from the last stamp's positions, whichever fits better
-(``track_search: canonical``), or from the last stamp's positions in sub-steps of at most
-``track_substep`` seconds (``local``), then refined; or, in the same sub-steps, the anchor
+(``track_search: canonical``), or in sub-steps of at most ``track_substep`` seconds from
+where the last sub-step's velocity carries them (``local``), then refined; or, in the same
+sub-steps and from the same starts, the anchor
 mesh is bent as rigidly as possible onto the decoded surface keeping its colours
 (``register``, `lim_ros.geometry.registration`: no canonical head needed); when the residual
 passes the re-anchoring limits, a stamp goes back in time or the track's last stamp has left
@@ -25,6 +26,7 @@ from lim_ros.geometry.texture_bake import bake_texture, checker
 from lim_ros.geometry.tracking import (
     best_step,
     canonical_search,
+    extrapolate,
     track_step,
     TrackAnchor,
     TrackedMesh,
@@ -95,6 +97,8 @@ class MeshTracker:
         self._edges = self._rest = self._albedo = torch.empty(0)
         self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
         self._stamp = -1
+        # 'local' and 'register': unit-cube velocity (V, 3) per second over the last sub-step
+        self._velocity: torch.Tensor | None = None
 
     def tracked_mesh(self, stamp_ns: int, resolution: int | None = None) -> TrackedMesh:
         """
@@ -141,7 +145,7 @@ class MeshTracker:
         self.tracks_started += 1
         self._anchor = TrackAnchor(self.tracks_started, stamp, atlas,
                                    atlas.expand(mesh.vertices.float()), texture, canonical)
-        self._positions, self._stamp = unit, stamp
+        self._positions, self._stamp, self._velocity = unit, stamp, None
 
     def _advance(self, stamp: int, resolution: int | None) -> TrackStep | None:
         """
@@ -149,8 +153,9 @@ class MeshTracker:
 
         'canonical' search refines two starts per vertex, its previous position and the
         engine's mesh vertex (at ``stamp``) with the nearest canonical position, and keeps the
-        better; 'local' and 'register' start from the previous positions, in sub-steps of at
-        most ``track_substep``.
+        better; 'local' and 'register' go in sub-steps of at most ``track_substep``, each
+        starting where the vertices' velocity over the last sub-step carries them
+        (`extrapolate`; from the anchor, their positions).
         """
         if stamp == self._stamp:
             return None
@@ -168,14 +173,16 @@ class MeshTracker:
         count = max(1, math.ceil((stamp - start) / substep_ns))
         for i in range(1, count + 1):  # a failing sub-step leaves the last one's state
             at = start + (stamp - start) * i // count
-            step = self._local_step(at)
+            seconds = (at - self._stamp) * 1e-9
+            step = self._local_step(at, extrapolate(self._positions, self._velocity, seconds))
+            self._velocity = (step.positions - self._positions) / seconds
             self._positions, self._stamp = step.positions, at
         return step
 
-    def _local_step(self, stamp: int) -> TrackStep:
-        """Move the vertices from their last positions to ``stamp`` (one short time step)."""
+    def _local_step(self, stamp: int, start: torch.Tensor) -> TrackStep:
+        """Move the vertices from ``start`` (V, 3) onto the geometry at ``stamp``."""
         if self.config.track_search == 'register':
             return register_step(self.engine.surface_field(stamp), self._rest, self._albedo,
-                                 self._edges, self._positions, self.registration)
+                                 self._edges, start, self.registration)
         return track_step(self.engine.correspondence_field(stamp), self._anchor.canonical,
-                          self._positions, self.unit_tracker_config)
+                          start, self.unit_tracker_config)

@@ -12,7 +12,10 @@ moves the vertices x (N, 3) of a track from a start to the minimum of
            + rigidity * sum_(i,j) ||(x_i - x_j) - R_i (p_i - p_j)||^2
 
 over the mesh edges (i, j) in both directions, with p (N, 3) the anchor positions, a (N, 3)
-the anchor albedo and R_i vertex i's rotation. As in as-rigid-as-possible surface modelling
+the anchor albedo and R_i vertex i's rotation. First the whole mesh is moved rigidly to the
+minimum of the first two terms (`rigid_alignment`: Gauss-Newton on a rotation about the
+vertices' centroid and a translation, point-to-plane as in ICP), which takes up the motion
+shared by all parts; then, as in as-rigid-as-possible surface modelling
 (Sorkine & Alexa 2007), the rotations (closed form: SVD of each vertex's edge covariance) and
 the positions (Adam steps, the field's gradients from autograd) are updated in turn. Unlike
 `lim_ros.geometry.tracking`, nothing here needs a canonical head that carries motion; the
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 
 from lim_ros.errors import check_shape, ConfigError, ShapeError
 from lim_ros.geometry.tracking import check_points, TrackStep
+from lim_ros.world.rotations import axis_angle_to_matrix
 import torch
 
 # points (N, 3) → (sdf (N,), albedo (N, 3)); differentiable in the points
@@ -39,13 +43,14 @@ class RegistrationConfig:
     learning_rate: float = 0.006  # Adam step size, unit-cube length
     rigidity: float = 1.0  # weight of the as-rigid-as-possible term
     colour_weight: float = 0.1  # weight of the anchor-colour term
+    rigid_steps: int = 8  # Gauss-Newton steps of the rigid alignment first; 0: none
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
-        for name in ('rounds', 'steps'):
+        for name, low in (('rounds', 1), ('steps', 1), ('rigid_steps', 0)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f'{name}: expected an integer >= 1, got {value!r}')
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f'{name}: expected an integer >= {low}, got {value!r}')
         for name in ('learning_rate', 'rigidity'):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 < value < float('inf'):
@@ -104,6 +109,55 @@ def _rigidity_residual(rest: torch.Tensor, positions: torch.Tensor,
     return torch.sqrt(total / count.clamp(min=1.0))
 
 
+def _fit_energy(field: SurfaceField, albedo: torch.Tensor, points: torch.Tensor,
+                colour_weight: float) -> torch.Tensor:
+    """Return sum_i sdf(x_i)^2 + colour_weight sum_i ||albedo(x_i) - a_i||^2 (a scalar)."""
+    sdf, colour = field(points)
+    return (sdf ** 2).sum() + colour_weight * ((colour - albedo) ** 2).sum()
+
+
+def rigid_alignment(field: SurfaceField, albedo: torch.Tensor, start: torch.Tensor,
+                    colour_weight: float, steps: int) -> torch.Tensor:
+    """
+    Return ``start`` (N, 3) moved rigidly to fit ``field``'s surface and the colours ``albedo``.
+
+    Levenberg-Marquardt on the rotation ω (axis-angle about the points' centroid c) and the
+    translation τ: with y_i = x_i - c, the residuals sdf(x_i) and sqrt(colour_weight)
+    (albedo(x_i) - a_i) change by J (ω, τ), J's rows [y_i × ∇r, ∇r]; a step that does not
+    lower the energy is refused and the damping raised tenfold.
+    """
+    x = start.detach().float()
+    damping = 1e-3
+    weight = colour_weight ** 0.5
+    for _ in range(steps):
+        with torch.enable_grad():
+            points = x.clone().requires_grad_(True)
+            sdf, colour = field(points)
+            residuals = [sdf, *(weight * (colour[:, k] - albedo[:, k]) for k in range(3))]
+            gradients = [torch.autograd.grad(r.sum(), points, retain_graph=k < 3)[0]
+                         for k, r in enumerate(residuals)]
+        centre = x.mean(dim=0)
+        y = x - centre
+        jacobian = torch.cat([torch.cat([torch.cross(y, g, dim=-1), g], dim=-1)
+                              for g in gradients])  # (4N, 6)
+        residual = torch.cat([r.detach() for r in residuals])  # (4N,)
+        normal = jacobian.T @ jacobian
+        rhs = -jacobian.T @ residual
+        energy = float((residual ** 2).sum())
+        while damping < 1e6:
+            damped = normal + damping * torch.diag(normal.diagonal() + 1e-9)
+            delta = torch.linalg.solve(damped.double(), rhs.double()).float()
+            moved = centre + delta[3:] + y @ axis_angle_to_matrix(delta[:3]).T
+            with torch.no_grad():
+                if float(_fit_energy(field, albedo, moved, colour_weight)) < energy:
+                    x, damping = moved.clamp(-1.0, 1.0), damping * 0.1
+                    break
+            damping *= 10.0
+        else:
+            break
+    return x
+
+
 def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
                   edges: torch.Tensor, start: torch.Tensor,
                   config: RegistrationConfig) -> TrackStep:
@@ -124,7 +178,8 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
     if edges.numel() and (int(edges.min()) < 0 or int(edges.max()) >= n):
         raise ShapeError(f'edges: expected indices in [0, {n})')
     rest, albedo = rest.float(), albedo.float()
-    x = start.detach().float().clone().requires_grad_(True)
+    aligned = rigid_alignment(field, albedo, start, config.colour_weight, config.rigid_steps)
+    x = aligned.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([x], lr=config.learning_rate)
     source, target = edges[:, 0], edges[:, 1]
     for _ in range(config.rounds):

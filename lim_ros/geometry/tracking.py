@@ -243,3 +243,16 @@ def nearest_neighbour_step(previous: torch.Tensor, surface: torch.Tensor) -> tor
     check_points('surface', surface)
     _, index = cKDTree(surface.detach().cpu().numpy()).query(previous.detach().cpu().numpy())
     return surface[torch.from_numpy(index).to(surface.device)]
+
+
+def extrapolate(positions: torch.Tensor, velocity: torch.Tensor | None,
+                seconds: float) -> torch.Tensor:
+    """
+    Return ``positions`` (N, 3) carried ``seconds`` further at ``velocity`` (N, 3, per second).
+
+    The start of a local search under constant velocity: where the vertices would be if they
+    kept the speed of their last step. Kept in the unit cube; ``velocity`` None: no motion.
+    """
+    if velocity is None:
+        return positions
+    return (positions + seconds * velocity).clamp(-1.0, 1.0)

@@ -31,6 +31,9 @@ def test_every_method_on_both_splits(tmp_path):
         assert 0.0 < by['surface_floor']['error_%'] < by['static']['error_%']
         assert by['surface_floor']['error_%'] < by['nearest']['error_%']
         assert by['register']['ms_per_frame'] > 0.0 and by['register']['error_%'] > 0.0
+        # registering onto the exact surfaces and colours follows the material
+        exact = by['register_oracle_field']
+        assert 0.0 < exact['error_%'] < by['static']['error_%'] and exact['re_anchors'] == 0
         for name in ('canonical_one_track', 'register_one_track'):  # scored from t = 0 only
             assert by[name]['re_anchors'] == 0 and by[name]['error_at_end_%'] > 0.0
         for row in by.values():

@@ -7,8 +7,10 @@ from lim_ros.geometry.registration import (
     mesh_edges,
     register_step,
     RegistrationConfig,
+    rigid_alignment,
     rigid_rotations,
 )
+from lim_ros.geometry.tracking import extrapolate
 import pytest
 import torch
 
@@ -87,9 +89,32 @@ def test_a_translation_with_a_turn_is_followed_and_the_mesh_kept_rigid(sphere):
     assert float(step.residual.mean()) < 0.01 and step.error < 0.02
 
 
+def test_a_large_rigid_move_is_taken_up_by_the_rigid_alignment(sphere):
+    vertices, edges = sphere
+    albedo = painted(vertices)
+    field, rotation, offset = moved_sphere(0.4, (0.15, -0.1, 0.05))
+    true = vertices @ rotation.T + offset  # 0.19 away, and spun by up to 0.2 along the surface
+    aligned = rigid_alignment(field, albedo, vertices, colour_weight=0.1, steps=8)
+    assert float((aligned - true).norm(dim=-1).max()) < 0.01
+    # the as-rigid-as-possible steps alone, from where the mesh was, fall short
+    alone = register_step(field, vertices, albedo, edges, vertices,
+                          RegistrationConfig(rigid_steps=0)).positions
+    assert float((alone - true).norm(dim=-1).mean()) > 0.03
+    step = register_step(field, vertices, albedo, edges, vertices, RegistrationConfig())
+    assert float((step.positions - true).norm(dim=-1).mean()) < 0.01
+
+
+def test_a_start_is_carried_on_at_the_last_velocity_inside_the_cube():
+    positions = torch.tensor([[0.0, 0.1, 0.2], [0.9, 0.0, -0.5]])
+    velocity = torch.tensor([[1.0, -2.0, 0.0], [2.0, 0.0, 0.0]])  # per second
+    carried = extrapolate(positions, velocity, 0.1)
+    assert torch.allclose(carried, torch.tensor([[0.1, -0.1, 0.2], [1.0, 0.0, -0.5]]))
+    assert extrapolate(positions, None, 0.1) is positions  # a track's first step
+
+
 @pytest.mark.parametrize('field, value', [
     ('rounds', 0), ('steps', 1.5), ('learning_rate', 0.0), ('rigidity', float('inf')),
-    ('colour_weight', -1.0)])
+    ('colour_weight', -1.0), ('rigid_steps', -1), ('rigid_steps', True)])
 def test_bad_settings_are_refused_by_name(field, value):
     with pytest.raises(ConfigError, match=field):
         RegistrationConfig(**{field: value})
