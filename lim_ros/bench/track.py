@@ -53,7 +53,7 @@ from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
 from lim_ros.errors import ConfigError
 from lim_ros.geometry.raster import render_textured
-from lim_ros.geometry.registration import mesh_edges, register_step
+from lim_ros.geometry.registration import mesh_edges, register_step, RegistrationConfig
 from lim_ros.geometry.tracking import (
     best_step,
     canonical_search,
@@ -93,6 +93,7 @@ class TrackBenchConfig:
     keyframe_gap: float = 0.5  # seconds between keyframes
     mesh_resolution: int = 48
     tracking: TrackingConfig = TrackingConfig(track_texture='checker', track_texture_size=256)
+    registration: RegistrationConfig = RegistrationConfig()  # of the register rows
 
     def __post_init__(self) -> None:
         intervals = self.duration / self.keyframe_gap if self.keyframe_gap > 0 else 0.0
@@ -172,11 +173,11 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     registering = replace(cfg.tracking, track_search='register')
     keep_lost = TrackerConfig(lost_fraction=1.0)
     trackers = {'canonical': MeshTracker(engine, cfg.tracking),
-                'register': MeshTracker(engine, registering),
+                'register': MeshTracker(engine, registering, registration=cfg.registration),
                 'canonical_one_track': MeshTracker(engine, replace(
                     cfg.tracking, track_reanchor_error=NEVER), keep_lost),
                 'register_one_track': MeshTracker(engine, replace(
-                    registering, track_reanchor_error=NEVER), keep_lost)}
+                    registering, track_reanchor_error=NEVER), keep_lost, cfg.registration)}
     error = {m: [] for m in METHODS}
     drift = {m: [] for m in METHODS}
     seconds = dict.fromkeys(METHODS, 0.0)
@@ -240,7 +241,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
 
         step = register_step(surface_field, source, exact_albedo, edges,
                              extrapolate(registered, velocity, cfg.duration / cfg.frames),
-                             trackers['register'].registration)
+                             cfg.registration)
         velocity = (step.positions - registered) * cfg.frames / cfg.duration
         registered = step.positions
         seconds['register_oracle_field'] += time.perf_counter() - begin

@@ -169,6 +169,7 @@ def _bench_interp(args: argparse.Namespace) -> None:
 def _bench_track(args: argparse.Namespace) -> None:
     from lim_ros.bench.track import run, TrackBenchConfig
     from lim_ros.engine.tracking import TrackingConfig
+    from lim_ros.geometry.registration import RegistrationConfig
 
     tracking = TrackingConfig(track_texture='checker', track_texture_size=256,
                               track_reanchor_error=args.reanchor_error,
@@ -176,7 +177,9 @@ def _bench_track(args: argparse.Namespace) -> None:
     run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), interpolation=args.interpolation,
                          lim_checkpoint=str(args.lim or ''), samples=args.samples,
                          frames=args.frames, keyframe_gap=args.keyframe_gap,
-                         mesh_resolution=args.grid, tracking=tracking),
+                         mesh_resolution=args.grid, tracking=tracking,
+                         registration=RegistrationConfig() if args.rigid_steps is None
+                         else RegistrationConfig(rigid_steps=args.rigid_steps)),
         args.out, args.figures)
 
 
@@ -386,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument('--search', choices=('canonical', 'local'), default='canonical',
                        help='track_search of the canonical tracker (the register row always '
                        'registers)')
+    track.add_argument('--rigid-steps', type=int, default=None,
+                       help='Gauss-Newton steps of the rigid alignment in the register rows '
+                       '(0: none; default: as the tracker)')
     track.add_argument('--reanchor-error', type=float, default=0.03,
                        help='metres of mean residual that start a new track (lost vertices '
                        'start one too)')

@@ -141,6 +141,14 @@ def test_bench_track_names_a_missing_checkpoint(tmp_path, capsys):
     assert 'base.safetensors' in capsys.readouterr().err
 
 
+@pytest.mark.parametrize('option, value, name', [('--rigid-steps', '-1', 'rigid_steps'),
+                                                 ('--keyframe-gap', '0.3', 'keyframe_gap')])
+def test_bench_track_names_a_bad_setting(tmp_path, capsys, option, value, name):
+    assert main(['bench', 'track', option, value, '--out', str(tmp_path / 'track.json')]) == 2
+    assert name in capsys.readouterr().err
+    assert not (tmp_path / 'track.json').exists()
+
+
 def test_demo_monocular_records_and_reconstructs_one_camera(tmp_path, capsys):
     assert main(['demo', '--monocular', '--out', str(tmp_path), '--size', '64', '--duration',
                  '0.5', '--camera-rate', '2', '--rate', '2']) == 0
