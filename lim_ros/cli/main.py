@@ -178,8 +178,10 @@ def _bench_track(args: argparse.Namespace) -> None:
                          lim_checkpoint=str(args.lim or ''), samples=args.samples,
                          frames=args.frames, keyframe_gap=args.keyframe_gap,
                          mesh_resolution=args.grid, tracking=tracking,
-                         registration=RegistrationConfig() if args.rigid_steps is None
-                         else RegistrationConfig(rigid_steps=args.rigid_steps)),
+                         registration=RegistrationConfig(**{
+                             name: value for name, value in (
+                                 ('rigid_steps', args.rigid_steps),
+                                 ('colour_weight', args.colour_weight)) if value is not None})),
         args.out, args.figures)
 
 
@@ -392,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument('--rigid-steps', type=int, default=None,
                        help='Gauss-Newton steps of the rigid alignment in the register rows '
                        '(0: none; default: as the tracker)')
+    track.add_argument('--colour-weight', type=float, default=None,
+                       help='weight of the anchor-colour term in the register rows (0: shape '
+                       'only; default: as the tracker)')
     track.add_argument('--reanchor-error', type=float, default=0.03,
                        help='metres of mean residual that start a new track (lost vertices '
                        'start one too)')

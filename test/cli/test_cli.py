@@ -142,6 +142,7 @@ def test_bench_track_names_a_missing_checkpoint(tmp_path, capsys):
 
 
 @pytest.mark.parametrize('option, value, name', [('--rigid-steps', '-1', 'rigid_steps'),
+                                                 ('--colour-weight', 'nan', 'colour_weight'),
                                                  ('--keyframe-gap', '0.3', 'keyframe_gap')])
 def test_bench_track_names_a_bad_setting(tmp_path, capsys, option, value, name):
     assert main(['bench', 'track', option, value, '--out', str(tmp_path / 'track.json')]) == 2
