@@ -118,8 +118,9 @@ SPECS: dict[str, tuple[str, dict]] = {
                      'coordinates from the previous position and from the mesh vertex at the '
                      'stamp with the nearest canonical position, the better kept), local (the '
                      'same from the previous position, in track_substep steps) or register '
-                     '(the anchor mesh bent as rigidly as possible onto the surface keeping its '
-                     'colours, in track_substep steps)', _one_of(SEARCHES)),
+                     '(the anchor mesh moved rigidly, then bent as rigidly as possible onto the '
+                     'surface keeping its colours, in track_substep steps); local and register '
+                     'start each step at the velocity of the last one', _one_of(SEARCHES)),
     # RosOptions
     'pose_source': ('where camera poses come from: parameters (camera_poses) or tf (the '
                     'camera_info frame_id in volume_frame at the image stamp; needs tf2_ros)',
