@@ -43,7 +43,7 @@ class RegistrationConfig:
     learning_rate: float = 0.006  # Adam step size, unit-cube length
     rigidity: float = 1.0  # weight of the as-rigid-as-possible term
     colour_weight: float = 0.1  # weight of the anchor-colour term
-    rigid_steps: int = 8  # Gauss-Newton steps of the rigid alignment first; 0: none
+    rigid_steps: int = 8  # Levenberg-Marquardt steps of the rigid alignment first; 0: none
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
@@ -133,19 +133,24 @@ def rigid_alignment(field: SurfaceField, albedo: torch.Tensor, start: torch.Tens
         with torch.enable_grad():
             points = x.clone().requires_grad_(True)
             sdf, colour = field(points)
-            residuals = [sdf, *(weight * (colour[:, k] - albedo[:, k]) for k in range(3))]
-            gradients = [torch.autograd.grad(r.sum(), points, retain_graph=k < 3)[0]
+            channels = range(3) if colour_weight > 0 else ()  # no colour: shape only
+            residuals = [sdf, *(weight * (colour[:, k] - albedo[:, k]) for k in channels)]
+            gradients = [torch.autograd.grad(r.sum(), points,
+                                             retain_graph=k < len(residuals) - 1)[0]
                          for k, r in enumerate(residuals)]
         centre = x.mean(dim=0)
         y = x - centre
         jacobian = torch.cat([torch.cat([torch.cross(y, g, dim=-1), g], dim=-1)
-                              for g in gradients])  # (4N, 6)
-        residual = torch.cat([r.detach() for r in residuals])  # (4N,)
+                              for g in gradients])  # (4N, 6), or (N, 6) on shape only
+        residual = torch.cat([r.detach() for r in residuals])
         normal = jacobian.T @ jacobian
         rhs = -jacobian.T @ residual
         energy = float((residual ** 2).sum())
+        # a floor on the scaling keeps directions the residuals do not see (the spin of a
+        # sphere on shape alone) from taking arbitrary steps
+        scaling = normal.diagonal() + 1e-6 * float(normal.diagonal().max()) + 1e-12
         while damping < 1e6:
-            damped = normal + damping * torch.diag(normal.diagonal() + 1e-9)
+            damped = normal + damping * torch.diag(scaling)
             delta = torch.linalg.solve(damped.double(), rhs.double()).float()
             moved = centre + delta[3:] + y @ axis_angle_to_matrix(delta[:3]).T
             with torch.no_grad():
@@ -186,9 +191,7 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
         turned = _turned_rest_edges(rest, x.detach(), edges)
         for _ in range(config.steps):
             with torch.enable_grad():  # callers may run under no_grad
-                sdf, colour = field(x)
-                energy = (sdf ** 2).sum() \
-                    + config.colour_weight * ((colour - albedo) ** 2).sum() \
+                energy = _fit_energy(field, albedo, x, config.colour_weight) \
                     + config.rigidity * ((x[source] - x[target] - turned) ** 2).sum()
                 optimiser.zero_grad()
                 energy.backward()

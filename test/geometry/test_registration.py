@@ -102,6 +102,10 @@ def test_a_large_rigid_move_is_taken_up_by_the_rigid_alignment(sphere):
     assert float((alone - true).norm(dim=-1).mean()) > 0.03
     step = register_step(field, vertices, albedo, edges, vertices, RegistrationConfig())
     assert float((step.positions - true).norm(dim=-1).mean()) < 0.01
+    # on shape alone the shift is found; the spin of a sphere cannot be
+    shifted = moved_sphere(0.0, (0.15, -0.1, 0.05))[0]
+    aligned = rigid_alignment(shifted, albedo, vertices, colour_weight=0.0, steps=8)
+    assert float((aligned - vertices - offset).norm(dim=-1).max()) < 0.01
 
 
 def test_a_start_is_carried_on_at_the_last_velocity_inside_the_cube():
