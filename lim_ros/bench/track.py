@@ -190,11 +190,12 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
 
     first = {name: timed_track(name, stamps[0]) for name in TRACKERS}
     atlas = first['canonical'].anchor.atlas
-    source = volume.to_unit(engine.mesh(stamps[0]).vertices)  # (V, 3) anchor vertices
+    anchor_mesh = engine.mesh(stamps[0])
+    source = volume.to_unit(anchor_mesh.vertices)  # (V, 3) anchor vertices
     unit_cfg = trackers['canonical'].unit_tracker_config
     oracle_target = obj.canonical(source, 0.0, 0.0)
     oracle, nearest = source, source
-    edges, exact_albedo = mesh_edges(engine.mesh(stamps[0]).faces), obj.colour(source, 0.0)
+    edges, exact_albedo = mesh_edges(anchor_mesh.faces), obj.colour(source, 0.0)
     registered, velocity = source, None
     rows: list[list[np.ndarray]] = [[], [], []]
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lim_ros.errors import check_shape, ConfigError, ShapeError
-from lim_ros.geometry.tracking import check_points, TrackStep
+from lim_ros.geometry.tracking import check_points, field_jacobian, TrackStep
 from lim_ros.world.rotations import axis_angle_to_matrix
 import torch
 
@@ -128,21 +128,16 @@ def rigid_alignment(field: SurfaceField, albedo: torch.Tensor, start: torch.Tens
     """
     x = start.detach().float()
     damping = 1e-3
-    weight = colour_weight ** 0.5
+    weight = torch.tensor([colour_weight ** 0.5] * 3 + [1.0], device=x.device)
+    target = torch.cat([albedo.float(), torch.zeros_like(x[:, :1])], dim=-1)  # (N, 4)
     for _ in range(steps):
-        with torch.enable_grad():
-            points = x.clone().requires_grad_(True)
-            sdf, colour = field(points)
-            channels = range(3) if colour_weight > 0 else ()  # no colour: shape only
-            residuals = [sdf, *(weight * (colour[:, k] - albedo[:, k]) for k in channels)]
-            gradients = [torch.autograd.grad(r.sum(), points,
-                                             retain_graph=k < len(residuals) - 1)[0]
-                         for k, r in enumerate(residuals)]
+        values, gradients = field_jacobian(field, x)  # rows: albedo (3), then the SDF
+        residual = ((values - target) * weight).reshape(-1)  # (4N,)
+        gradients = gradients * weight[:, None]  # (N, 4, 3)
         centre = x.mean(dim=0)
         y = x - centre
-        jacobian = torch.cat([torch.cat([torch.cross(y, g, dim=-1), g], dim=-1)
-                              for g in gradients])  # (4N, 6), or (N, 6) on shape only
-        residual = torch.cat([r.detach() for r in residuals])
+        turning = torch.cross(y[:, None].expand_as(gradients), gradients, dim=-1)
+        jacobian = torch.cat([turning, gradients], dim=-1).reshape(-1, 6)  # (4N, 6)
         normal = jacobian.T @ jacobian
         rhs = -jacobian.T @ residual
         energy = float((residual ** 2).sum())

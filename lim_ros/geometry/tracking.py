@@ -153,7 +153,8 @@ def field_jacobian(field: CorrespondenceField, points: torch.Tensor
     Return the residual values (N, 4) and Jacobians (N, 4, 3) of [canonical; sdf] at points.
 
     Rows 0-2 are the canonical position, row 3 the SDF; each point's outputs depend only on
-    that point, so one backward pass per row gives every point's row at once.
+    that point, so one backward pass per row gives every point's row at once. Any field of
+    the same shapes works, e.g. a registration's (SDF, albedo) surface field.
     """
     with torch.enable_grad():
         x = points.detach().clone().requires_grad_(True)

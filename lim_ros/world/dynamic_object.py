@@ -15,6 +15,7 @@ for rigid parts, a pseudo-distance under non-rigid deformation (exact zero level
 magnitude distorted by at most the deformation's stretch). Occupancy is exact everywhere.
 """
 
+from collections.abc import Callable
 import dataclasses
 from dataclasses import dataclass, replace
 
@@ -148,9 +149,7 @@ class DynamicObject:
         translation) follows the chord of its signal: what an interpolator that knew the exact
         poses at two keyframes, and nothing between them, would predict.
         """
-        return replace(self, joint_motion=self.joint_motion.chord(t0, t1),
-                       deformation_motion=self.deformation_motion.chord(t0, t1),
-                       rigid_motion=self.rigid_motion.chord(t0, t1))
+        return self._retimed(lambda signal: signal.chord(t0, t1))
 
     def spline_motion(self, t0: float, t1: float) -> 'DynamicObject':
         """
@@ -162,9 +161,13 @@ class DynamicObject:
         what an interpolator that knew the exact poses at the keyframes either side of the gap
         and one beyond each, and nothing between them, would predict.
         """
-        return replace(self, joint_motion=self.joint_motion.spline(t0, t1),
-                       deformation_motion=self.deformation_motion.spline(t0, t1),
-                       rigid_motion=self.rigid_motion.spline(t0, t1))
+        return self._retimed(lambda signal: signal.spline(t0, t1))
+
+    def _retimed(self, motion: Callable[[SmoothSignal], Signal]) -> 'DynamicObject':
+        """Return a copy whose joint, deformation and rigid signals are ``motion`` of these."""
+        return replace(self, joint_motion=motion(self.joint_motion),
+                       deformation_motion=motion(self.deformation_motion),
+                       rigid_motion=motion(self.rigid_motion))
 
     def _part_sdf(self, state: ObjectState, rest: torch.Tensor) -> torch.Tensor:
         s = self.shapes

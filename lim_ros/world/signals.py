@@ -35,8 +35,7 @@ class SmoothSignal:
 
     def chord(self, t0: float, t1: float) -> 'SmoothSignal':
         """Return the drift that takes every channel from its value at ``t0`` to that at ``t1``."""
-        if not t1 > t0:  # NaN fails too
-            raise StampError(f'chord: expected t0 < t1 (seconds), got t0 = {t0}, t1 = {t1}')
+        _check_order('chord', t0, t1)
         start, end = self(t0), self(t1)
         rate = (end - start) / (t1 - t0)
         zeros = torch.zeros(start.shape[0], 1, dtype=start.dtype)
@@ -44,8 +43,7 @@ class SmoothSignal:
 
     def spline(self, t0: float, t1: float) -> 'KeyframeSpline':
         """Return the Catmull-Rom cubic through the values at t0 - h, t0, t1, t1 + h."""
-        if not t1 > t0:  # NaN fails too
-            raise StampError(f'spline: expected t0 < t1 (seconds), got t0 = {t0}, t1 = {t1}')
+        _check_order('spline', t0, t1)
         h = t1 - t0
         return KeyframeSpline(t0, t1, torch.stack([self(t) for t in (t0 - h, t0, t1, t1 + h)]))
 
@@ -82,6 +80,11 @@ class SmoothSignal:
 
 
 SIGNAL_FIELDS = ('offset', 'amplitude', 'frequency', 'phase', 'rate')
+
+
+def _check_order(what: str, t0: float, t1: float) -> None:
+    if not t1 > t0:  # NaN fails too
+        raise StampError(f'{what}: expected t0 < t1 (seconds), got t0 = {t0}, t1 = {t1}')
 
 
 @dataclass(frozen=True)
