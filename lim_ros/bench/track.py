@@ -264,24 +264,40 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
                           {name: trackers[name].tracks_started - 1 for name in TRACKERS})
 
 
+def family_rows(split: str, families: list[str], results: list[SequenceScores]) -> list[dict]:
+    """
+    Return one row per family of ``split``: its sequences and every method's mean error (%).
+
+    ``families`` names the family of each of ``results``; a split's mean hides which family
+    a method fails on (one tumbling object can carry a seen figure).
+    """
+    rows = []
+    for family in dict.fromkeys(families):
+        own = [r for f, r in zip(families, results) if f == family]
+        rows.append({'split': split, 'family': family, 'sequences': len(own),
+                     **{m: float(np.mean([r.error[m] for r in own])) for m in METHODS}})
+    return rows
+
+
 def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[dict]:
     """
     Benchmark every method on seen and held-out families; print the table, write JSON.
 
-    With ``figures``, also write ``<split>.png`` there (the first sequence of each split: rows
-    ``canonical``, ``register`` and ``oracle_field`` tracks, columns the tracked instants,
-    checker texture).
+    Also writes ``<out stem>_curves.json`` (error and drift per instant) and
+    ``<out stem>_families.json`` (`family_rows`, printed too). With ``figures``, also write
+    ``<split>.png`` there (the first sequence of each split: rows ``canonical``, ``register``
+    and ``oracle_field`` tracks, columns the tracked instants, checker texture).
     """
     engine = ReconstructionEngine(EngineConfig(
         lrm_checkpoint=cfg.lrm_checkpoint, interpolation=cfg.interpolation,
         lim_checkpoint=cfg.lim_checkpoint, mesh_resolution=cfg.mesh_resolution))
     cameras = rig(4, engine.image_size)
     camera = rig(4, 192, radius=2.1).select(slice(0, 1))
-    rows, curves = [], []
+    rows, curves, per_family = [], [], []
     for split, families in (('seen', SEEN_FAMILIES), ('held_out', HELD_OUT_FAMILIES)):
-        results = []
-        for i in range(cfg.samples):
-            obj = make_object(families[i % len(families)], cfg.seed + i)
+        results, names = [], [families[i % len(families)] for i in range(cfg.samples)]
+        for i, family in enumerate(names):
+            obj = make_object(family, cfg.seed + i)
             add_keyframes(engine, obj, cfg, cameras)
             figure = [] if figures is not None and i == 0 else None
             results.append(track_sequence(engine, obj, cfg, figure, camera))
@@ -289,6 +305,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
                 figures.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(np.concatenate([np.concatenate(r, axis=1) for r in figure]))\
                     .save(figures / f'{split}.png')
+        per_family += family_rows(split, names, results)
         for name in METHODS:
             error = np.mean([r.error[name] for r in results], axis=0)
             drift = np.mean([r.drift[name] for r in results], axis=0)
@@ -306,4 +323,6 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
            f'% of the bounding-box diagonal ({Path(cfg.lrm_checkpoint).name}, '
            f'{cfg.interpolation})', rows, out)
     out.with_name(out.stem + '_curves.json').write_text(json.dumps(curves, indent=2) + '\n')
+    report('bench track per family: mean error (% of the bounding-box diagonal)', per_family,
+           out.with_name(out.stem + '_families.json'))
     return rows

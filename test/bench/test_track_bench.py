@@ -3,9 +3,10 @@
 import json
 
 import imageio.v3 as iio
-from lim_ros.bench.track import METHODS, run, TrackBenchConfig
+from lim_ros.bench.track import family_rows, METHODS, run, SequenceScores, TrackBenchConfig
 from lim_ros.engine.tracking import TrackingConfig
 from lim_ros.errors import ConfigError
+from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
 import pytest
 
 
@@ -41,6 +42,12 @@ def test_every_method_on_both_splits(tmp_path):
     curves = json.loads(out.with_name('track_curves.json').read_text())
     assert all(len(c['error']) == cfg.frames for c in curves)
     assert json.loads(out.read_text())['rows'] == rows
+    families = json.loads(out.with_name('track_families.json').read_text())['rows']
+    for split in ('seen', 'held_out'):  # one sequence per split: its family's mean is the split's
+        (row,) = [f for f in families if f['split'] == split]
+        assert row['sequences'] == 1 and row['family'] in (SEEN_FAMILIES + HELD_OUT_FAMILIES)
+        by = {r['method']: r for r in rows if r['split'] == split}
+        assert all(row[m] == pytest.approx(by[m]['error_%']) for m in METHODS)
     picture = iio.imread(tmp_path / 'held_out.png')  # 3 rows (2 trackers, oracle) x 3 instants
     assert picture.shape == (3 * 192, 3 * 192, 3)
 
@@ -60,3 +67,15 @@ def test_keyframes_at_every_tracked_instant_put_the_chord_on_the_motion(tmp_path
 def test_keyframe_gaps_that_do_not_divide_the_duration_are_refused(gap):
     with pytest.raises(ConfigError, match='keyframe_gap'):
         TrackBenchConfig(keyframe_gap=gap)
+
+
+def test_family_rows_average_each_family_over_its_own_sequences():
+    def scores(value: float) -> SequenceScores:
+        curve = {m: [value, 3.0 * value] for m in METHODS}  # mean over the instants: 2 value
+        return SequenceScores(curve, curve, dict.fromkeys(METHODS, 0.0), {})
+
+    results = [scores(1.0), scores(5.0), scores(2.0)]
+    rows = family_rows('seen', ['worm', 'tumbler', 'worm'], results)
+    assert [(r['family'], r['sequences']) for r in rows] == [('worm', 2), ('tumbler', 1)]
+    assert rows[0]['nearest'] == pytest.approx(3.0) and rows[1]['nearest'] == pytest.approx(10.0)
+    assert all(r['split'] == 'seen' and set(METHODS) <= set(r) for r in rows)
