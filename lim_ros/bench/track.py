@@ -110,8 +110,9 @@ class TrackBenchConfig:
 
 @dataclass
 class SequenceScores:
-    """Per-method curves over the tracked instants (% of the diagonal) and timings."""
+    """One sequence's family, per-method curves over its instants (% of diagonal) and timings."""
 
+    family: str  # the object's family
     error: dict[str, list[float]]
     drift: dict[str, list[float]]
     seconds: dict[str, float]
@@ -260,20 +261,20 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
             draw(tracked, oracle)
     if figure is not None:
         figure.extend(rows)
-    return SequenceScores(error, drift, seconds,
+    return SequenceScores(obj.family, error, drift, seconds,
                           {name: trackers[name].tracks_started - 1 for name in TRACKERS})
 
 
-def family_rows(split: str, families: list[str], results: list[SequenceScores]) -> list[dict]:
+def family_rows(split: str, results: list[SequenceScores]) -> list[dict]:
     """
     Return one row per family of ``split``: its sequences and every method's mean error (%).
 
-    ``families`` names the family of each of ``results``; a split's mean hides which family
-    a method fails on (one tumbling object can carry a seen figure).
+    A split's mean hides which family a method fails on (one tumbling object can carry a
+    seen figure).
     """
     rows = []
-    for family in dict.fromkeys(families):
-        own = [r for f, r in zip(families, results) if f == family]
+    for family in dict.fromkeys(r.family for r in results):
+        own = [r for r in results if r.family == family]
         rows.append({'split': split, 'family': family, 'sequences': len(own),
                      **{m: float(np.mean([r.error[m] for r in own])) for m in METHODS}})
     return rows
@@ -295,9 +296,9 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
     camera = rig(4, 192, radius=2.1).select(slice(0, 1))
     rows, curves, per_family = [], [], []
     for split, families in (('seen', SEEN_FAMILIES), ('held_out', HELD_OUT_FAMILIES)):
-        results, names = [], [families[i % len(families)] for i in range(cfg.samples)]
-        for i, family in enumerate(names):
-            obj = make_object(family, cfg.seed + i)
+        results = []
+        for i in range(cfg.samples):
+            obj = make_object(families[i % len(families)], cfg.seed + i)
             add_keyframes(engine, obj, cfg, cameras)
             figure = [] if figures is not None and i == 0 else None
             results.append(track_sequence(engine, obj, cfg, figure, camera))
@@ -305,7 +306,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
                 figures.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(np.concatenate([np.concatenate(r, axis=1) for r in figure]))\
                     .save(figures / f'{split}.png')
-        per_family += family_rows(split, names, results)
+        per_family += family_rows(split, results)
         for name in METHODS:
             error = np.mean([r.error[name] for r in results], axis=0)
             drift = np.mean([r.drift[name] for r in results], axis=0)

@@ -70,12 +70,12 @@ def test_keyframe_gaps_that_do_not_divide_the_duration_are_refused(gap):
 
 
 def test_family_rows_average_each_family_over_its_own_sequences():
-    def scores(value: float) -> SequenceScores:
+    def scores(family: str, value: float) -> SequenceScores:
         curve = {m: [value, 3.0 * value] for m in METHODS}  # mean over the instants: 2 value
-        return SequenceScores(curve, curve, dict.fromkeys(METHODS, 0.0), {})
+        return SequenceScores(family, curve, curve, dict.fromkeys(METHODS, 0.0), {})
 
-    results = [scores(1.0), scores(5.0), scores(2.0)]
-    rows = family_rows('seen', ['worm', 'tumbler', 'worm'], results)
+    results = [scores('worm', 1.0), scores('tumbler', 5.0), scores('worm', 2.0)]
+    rows = family_rows('seen', results)
     assert [(r['family'], r['sequences']) for r in rows] == [('worm', 2), ('tumbler', 1)]
     assert rows[0]['nearest'] == pytest.approx(3.0) and rows[1]['nearest'] == pytest.approx(10.0)
     assert all(r['split'] == 'seen' and set(METHODS) <= set(r) for r in rows)
