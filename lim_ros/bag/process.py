@@ -32,7 +32,7 @@ from lim_ros.bag.tracks import TrackOutputs
 from lim_ros.bag.writer import BagWriter, qos, STORAGES
 from lim_ros.engine import Reconstruction, ReconstructionEngine
 from lim_ros.engine.messages import output_messages
-from lim_ros.errors import BagError, ConfigError, LimError, ShapeError
+from lim_ros.errors import BagError, ConfigError, LimError, ShapeError, StampError
 from lim_ros.stream.settings import NodeSettings
 from lim_ros.stream.synchronizer import FrameSynchronizer, keyframe_inputs
 from lim_ros.wire.time import NS_PER_S
@@ -147,7 +147,11 @@ def process_bag(job: BagJob, params: NodeSettings, engine: ReconstructionEngine 
                   for s in (job.start, job.end)]
         for camera, frame in camera_frames(reader, stream.cameras, summary.errors, *window):
             summary.camera_frames += 1
-            synced = sync.offer(camera, frame)
+            try:
+                synced = sync.offer(camera, frame)
+            except StampError as error:
+                summary.errors.add('bad_stamp', f'{camera} image: {error}')
+                continue
             if synced is None:
                 continue
             try:

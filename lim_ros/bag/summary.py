@@ -16,6 +16,7 @@ ERROR_KINDS = {
     'no_camera_info': 'image of a camera with no CameraInfo yet',
     'bad_camera_info': 'CameraInfo with invalid intrinsics or a size unlike its images',
     'bad_message': 'message that cannot be deserialised',
+    'bad_stamp': 'image whose stamp repeats the previous one of its camera',
     'bad_keyframe': 'synchronised images the engine refused (shapes, stamps)',
     'no_surface': 'output stamp whose reconstruction has no surface',
     'bad_output': 'output stamp that could not be reconstructed or serialised',

@@ -14,11 +14,17 @@ import torch
 OUT_OF_RANGE_POLICIES = ('reject', 'clamp')
 INPUT_MODES = ('multiview', 'monocular')
 MONOCULAR_VIEWS = ('generated', 'direct')
+MAX_MESH_RESOLUTION = 512  # marching-cubes cells per side: 512^3 SDF samples at most
+MAX_NUM_POINTS = 2_000_000  # surface points per cloud
 
 
-def _positive_int(name: str, value: object, minimum: int = 1) -> None:
+def _positive_int(name: str, value: object, minimum: int = 1,
+                  maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f'{name}: expected an integer >= {minimum}, got {value!r}')
+    if maximum is not None and value > maximum:
+        raise ConfigError(f'{name}: expected an integer in [{minimum}, {maximum}], '
+                          f'got {value!r}')
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,9 @@ class EngineConfig:
         if not 0.0 < float(self.max_buffer_mb) < math.inf:
             raise ConfigError(f'max_buffer_mb: expected a positive number, '
                               f'got {self.max_buffer_mb!r}')
-        _positive_int('mesh_resolution', self.mesh_resolution, 8)
+        _positive_int('mesh_resolution', self.mesh_resolution, 8, MAX_MESH_RESOLUTION)
         _positive_int('mesh_target_faces', self.mesh_target_faces, 0)
-        _positive_int('num_points', self.num_points)
+        _positive_int('num_points', self.num_points, 1, MAX_NUM_POINTS)
         _positive_int('cache_size', self.cache_size, 0)
 
     @property

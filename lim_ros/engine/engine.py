@@ -19,7 +19,7 @@ import time
 
 from lim_ros.cameras import Cameras
 from lim_ros.engine.assets import DEFAULT_GENERATOR, DEFAULT_LIM, DEFAULT_LRM, shipped_model
-from lim_ros.engine.config import EngineConfig
+from lim_ros.engine.config import EngineConfig, MAX_MESH_RESOLUTION
 from lim_ros.engine.extraction import (
     colours_at,
     mesh_from_grid,
@@ -201,10 +201,12 @@ class ReconstructionEngine:
         ``resolution`` is the marching-cubes grid per side (default: the config's).
 
         :raises ShapeError: if the reconstruction has no surface at that stamp.
+        :raises ConfigError: for a resolution outside [8, ``MAX_MESH_RESOLUTION``].
         """
         stamp, r = self.resolve(stamp_ns), resolution or self.config.mesh_resolution
-        if isinstance(r, bool) or not isinstance(r, int) or r < 8:
-            raise ConfigError(f'mesh_resolution: expected an integer >= 8, got {r!r}')
+        if isinstance(r, bool) or not isinstance(r, int) or not 8 <= r <= MAX_MESH_RESOLUTION:
+            raise ConfigError(f'mesh_resolution: expected an integer in [8, '
+                              f'{MAX_MESH_RESOLUTION}], got {r!r}')
         return self._cached(('mesh', stamp, r), lambda: self._mesh(stamp, r))
 
     def points(self, stamp_ns: int, count: int | None = None,

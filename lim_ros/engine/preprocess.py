@@ -9,11 +9,10 @@ Convention: images are (V, H, W, 3) RGB uint8 as cameras deliver them; the model
 
 from lim_ros.cameras import Cameras
 from lim_ros.errors import ShapeError
+from lim_ros.wire.image import MAX_IMAGE_SIDE  # the camera decoders refuse larger ones too
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-MAX_IMAGE_SIDE = 8192  # pixels: larger images are refused, not resized (a wrong message)
 
 
 def check_images(images: np.ndarray) -> None:

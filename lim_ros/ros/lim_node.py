@@ -150,7 +150,10 @@ class LimNode(Node):
         """Offer a decoded frame to the synchroniser; queue a completed set (latest only)."""
         try:
             synced = self._sync.offer(camera, frame)
-        except Exception as e:  # offer refuses only unknown cameras: a bug here
+        except StampError as e:  # the camera repeated its previous stamp
+            self._on_error('stamp', camera, e)
+            return
+        except Exception as e:  # otherwise offer refuses only unknown cameras: a bug here
             self._on_error('internal', camera, e)
             return
         self.counters.assign(superseded=self._sync.superseded)

@@ -12,10 +12,17 @@ while the node runs (the same checks apply); every other one is read-only.
 from dataclasses import fields
 import sys
 
-from lim_ros.engine.config import INPUT_MODES, MONOCULAR_VIEWS, OUT_OF_RANGE_POLICIES
+from lim_ros.engine.config import (
+    INPUT_MODES,
+    MAX_MESH_RESOLUTION,
+    MAX_NUM_POINTS,
+    MONOCULAR_VIEWS,
+    OUT_OF_RANGE_POLICIES,
+)
 from lim_ros.engine.interpolation import METHODS
 from lim_ros.engine.tracking import SEARCHES, TEXTURES
 from lim_ros.errors import ConfigError
+from lim_ros.stream.config import MAX_DURATION_S, RATE_RANGE_HZ
 from lim_ros.stream.settings import (
     CAMERA_QOS,
     IMAGE_TRANSPORTS,
@@ -29,8 +36,6 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.node import Node
 
-MAX_MESH_RESOLUTION = 512  # marching-cubes cells per side: 512^3 SDF samples at most
-MAX_NUM_POINTS = 2_000_000  # surface points per cloud
 INT32_MAX = 2**31 - 1
 UNBOUNDED = sys.float_info.max
 
@@ -96,11 +101,11 @@ SPECS: dict[str, tuple[str, dict]] = {
                      'in volume_frame, 7 numbers per camera: x y z (m) qx qy qz qw; used when '
                      'pose_source is parameters', {}),
     'sync_tolerance': ('largest stamp spread between the images of one keyframe (s)',
-                       _range(0.0, UNBOUNDED)),
-    'keyframe_rate': ('at most this many keyframes per second (Hz)', _range(0.0, 1000.0)),
-    'publish_rate': ('points and meshes published per second (Hz)', _range(0.0, 1000.0)),
+                       _range(0.0, MAX_DURATION_S)),
+    'keyframe_rate': ('at most this many keyframes per second (Hz)', _range(*RATE_RANGE_HZ)),
+    'publish_rate': ('points and meshes published per second (Hz)', _range(*RATE_RANGE_HZ)),
     'publish_lag': ('outputs are reconstructed this far behind the clock (s), so a keyframe '
-                    'after the output stamp exists', _range(0.0, UNBOUNDED)),
+                    'after the output stamp exists', _range(0.0, MAX_DURATION_S)),
     'volume_frame': ('frame of camera_poses and of every output', {}),
     # TrackingConfig
     'tracking': ('publish ~/tracked_mesh (fixed faces and UV texture, vertices moved to each '

@@ -7,13 +7,15 @@ and a unit quaternion (Hamilton, scalar last, as ROS). Rates are Hz, durations s
 """
 
 from dataclasses import dataclass, field
-import math
 
 from lim_ros.cameras import rig
 from lim_ros.errors import ConfigError
 import numpy as np
 from scipy.spatial.transform import Rotation
 import torch
+
+RATE_RANGE_HZ = (0.001, 1000.0)  # keyframe and output rates
+MAX_DURATION_S = 3600.0  # sync tolerance and output lag: seconds in nanoseconds stay exact
 
 
 def poses_to_parameters(world_T_cam: torch.Tensor) -> list[float]:
@@ -75,13 +77,15 @@ class StreamConfig:
         parameters_to_poses(self.camera_poses, len(names))
         for name in ('sync_tolerance', 'publish_lag'):
             value = getattr(self, name)
-            if not 0.0 <= float(value) < math.inf:
-                raise ConfigError(f'{name}: expected a non-negative number of seconds, '
-                                  f'got {value!r}')
+            if not 0.0 <= float(value) <= MAX_DURATION_S:
+                raise ConfigError(f'{name}: expected a number of seconds in [0, '
+                                  f'{MAX_DURATION_S:g}], got {value!r}')
+        low, high = RATE_RANGE_HZ
         for name in ('keyframe_rate', 'publish_rate'):
             value = getattr(self, name)
-            if not 0.0 < float(value) <= 1000.0:
-                raise ConfigError(f'{name}: expected a rate in (0, 1000] Hz, got {value!r}')
+            if not low <= float(value) <= high:
+                raise ConfigError(f'{name}: expected a rate in [{low:g}, {high:g}] Hz, got '
+                                  f'{value!r}')
         if not isinstance(self.volume_frame, str) or not self.volume_frame:
             raise ConfigError(f'volume_frame: expected a frame id, got {self.volume_frame!r}')
 

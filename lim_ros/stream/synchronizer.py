@@ -7,13 +7,15 @@ frames) is at least ``interval_ns`` after the last set emitted; the frames used 
 consumed. A frame that replaces an unused one counts as superseded (normal when cameras run
 faster than the keyframe rate). A stamp older than the same
 camera's previous one means the clock went back: every slot is emptied and the interval
-restarts (the engine resets its buffer on the next keyframe).
+restarts (the engine resets its buffer on the next keyframe). A stamp equal to the same
+camera's previous one is refused (a camera that leaves its stamps at zero or frozen, or a
+duplicate), so such a stream is reported rather than silently superseded.
 """
 
 from dataclasses import dataclass
 
 from lim_ros.cameras import Cameras
-from lim_ros.errors import ConfigError, ShapeError
+from lim_ros.errors import ConfigError, ShapeError, StampError
 import numpy as np
 import torch
 
@@ -52,10 +54,18 @@ class FrameSynchronizer:
         self.clock_resets = 0
 
     def offer(self, camera: str, frame: CameraFrame) -> SyncedFrames | None:
-        """Store ``frame`` of ``camera``; return a synchronised set when one is complete."""
+        """
+        Store ``frame`` of ``camera``; return a synchronised set when one is complete.
+
+        :raises StampError: if the stamp repeats ``camera``'s previous one (nothing changes).
+        """
         if camera not in self._slots:
             raise ConfigError(f'camera: expected one of {self.cameras}, got {camera!r}')
         previous = self._last_stamp.get(camera)
+        if frame.stamp_ns == previous:
+            raise StampError(f'stamp: {frame.stamp_ns} ns repeats the previous image of camera '
+                             f'{camera!r}; expected increasing stamps (images left unstamped, '
+                             'or sent twice?)')
         if previous is not None and frame.stamp_ns < previous:
             self._slots = dict.fromkeys(self.cameras)
             self._last_stamp.clear()

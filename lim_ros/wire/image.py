@@ -6,7 +6,8 @@ stores it. Raw images are read with ``np.frombuffer`` honouring ``step`` (rows m
 padded), from whatever ``data`` the client library hands over: bytes, bytearray,
 memoryview, array.array (rclpy) or a uint8 NumPy array (rosbags). mono16 is scaled linearly
 to 8 bits (65535 -> 255, rounded), with no contrast stretch. Compressed images (JPEG, PNG)
-are decoded by Pillow.
+are decoded by Pillow. Images with a side over ``MAX_IMAGE_SIDE`` are refused before their
+pixels are copied or decompressed (a wrong message, or a decompression bomb).
 """
 
 import io
@@ -15,6 +16,7 @@ from lim_ros.errors import check_shape, ShapeError
 from lim_ros.wire.cdr import CdrWriter, check_int
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from PIL.Image import DecompressionBombError
 
 # encoding: (bytes per pixel, the channels giving R, G, B; mono's one channel is broadcast)
 ENCODINGS = {
@@ -29,6 +31,20 @@ OUTPUT_ENCODINGS = ('rgb8', 'bgr8')
 CODECS = {'jpeg': 'JPEG', 'jpg': 'JPEG', 'png': 'PNG'}  # format token: Pillow's format name
 # Pillow modes holding 8-bit samples; others (16-bit, int32, float) would be clipped.
 EIGHT_BIT_MODES = ('1', 'L', 'LA', 'P', 'PA', 'RGB', 'RGBA', 'RGBX', 'CMYK', 'YCbCr')
+MAX_IMAGE_SIDE = 8192  # pixels: larger images are refused, not resized (a wrong message)
+
+
+def _check_sides(height: int, width: int) -> None:
+    """Raise ShapeError if ``height`` or ``width`` exceeds ``MAX_IMAGE_SIDE``."""
+    if max(height, width) > MAX_IMAGE_SIDE:
+        raise ShapeError(f'height, width: expected at most {MAX_IMAGE_SIDE} px a side, got '
+                         f'{height}x{width}')
+
+
+def _undecodable(codec: str, buffer: np.ndarray, error: Exception) -> ShapeError:
+    """Return the error for ``buffer``, which Pillow could not decode as ``codec``."""
+    return ShapeError(f'data: expected a valid {codec} image, decoding {buffer.size} bytes '
+                      f'failed: {error}')
 
 
 def _byte_buffer(data: object) -> np.ndarray:
@@ -56,8 +72,8 @@ def decode_image(encoding: str, height: int, width: int, step: int, data: object
     :param data: at least ``step * height`` bytes.
     :param is_bigendian: byte order of mono16 samples (ignored by 8-bit encodings).
     :return: a new C-contiguous array (it does not share memory with ``data``).
-    :raises ShapeError: naming the field, for an unsupported encoding, zero or negative
-        sizes, a short ``step`` or short ``data``.
+    :raises ShapeError: naming the field, for an unsupported encoding, zero, negative or
+        huge (over ``MAX_IMAGE_SIDE``) sizes, a short ``step`` or short ``data``.
     """
     if encoding not in ENCODINGS:
         raise ShapeError(f'encoding: expected one of {", ".join(ENCODINGS)}, got {encoding!r}')
@@ -65,6 +81,7 @@ def decode_image(encoding: str, height: int, width: int, step: int, data: object
     for name, value in (('height', height), ('width', width)):
         if check_int(name, value, 'uint32') == 0:
             raise ShapeError(f'{name}: expected at least 1 pixel, got 0')
+    _check_sides(height, width)
     row_bytes = width * pixel_bytes
     if check_int('step', step, 'uint32') < row_bytes:
         raise ShapeError(f'step: expected at least width x {pixel_bytes} = {row_bytes} bytes '
@@ -102,17 +119,24 @@ def decode_compressed(image_format: str, data: object) -> np.ndarray:
         which CompressedImage.msg defines as jpeg); compressedDepth is not supported.
     :param data: the encoded image (bytes-like or a uint8 array).
     :raises ShapeError: for an unsupported format, data that is not a decodable image of
-        that codec, or an image with more than 8 bits a sample.
+        that codec, an image with a side over ``MAX_IMAGE_SIDE`` (checked before decoding)
+        or with more than 8 bits a sample.
     """
     codec = _codec(image_format)
     buffer = _byte_buffer(data)
     try:
-        image = Image.open(io.BytesIO(buffer))
-        image.load()
+        image = Image.open(io.BytesIO(buffer))  # the header only: sizes before pixels
+    except DecompressionBombError as error:  # Pillow's own bound, above ours
+        raise ShapeError(f'data: expected a {codec} image of at most {MAX_IMAGE_SIDE} px a '
+                         f'side, got one too large to decode: {error}') from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ShapeError(f'data: expected a valid {codec} image, decoding {buffer.size} bytes '
-                         f'failed: {error}') from error
+        raise _undecodable(codec, buffer, error) from error
     with image:
+        _check_sides(image.height, image.width)
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError) as error:
+            raise _undecodable(codec, buffer, error) from error
         if image.format != CODECS[codec]:
             raise ShapeError(f'data: expected a {codec} image (format {image_format!r}), got '
                              f'{image.format}')

@@ -42,6 +42,11 @@ def test_unknown_key_is_a_config_error_naming_it(tmp_path):
     ('other_node:\n  ros__parameters: {}\n', 'lim_node: ros__parameters'),
     ('lim_node:\n  ros__parameters:\n    interpolation: cubic\n', 'interpolation'),
     ('lim_node:\n  ros__parameters:\n    keyframe_rate: -1.0\n', 'keyframe_rate'),
+    # the node's parameter ranges hold here too: a huge grid or cloud would exhaust memory
+    ('lim_node:\n  ros__parameters:\n    mesh_resolution: 4096\n',
+     r'mesh_resolution: expected an integer in \[8, 512\], got 4096'),
+    ('lim_node:\n  ros__parameters:\n    num_points: 100000000\n',
+     r'num_points: expected an integer in \[1, 2000000\], got 100000000'),
     ('lim_node: [unclosed\n', 'not a YAML file'),
 ])
 def test_bad_files_are_config_errors(tmp_path, text, match):

@@ -60,12 +60,16 @@ def test_bad_messages_are_counted_and_skipped(tmp_path, scene_bag, params):
             return [(topic, msgtype, t, _serialise(info, msgtype)), message]
         if topic == '/cam0/image_raw' and t == stamps[3]:
             return [(topic, msgtype, t, data[:40])]  # truncated
+        if topic == '/cam1/image_raw' and t == stamps[4]:
+            return [message, message]  # the same image twice: its stamp repeats
         return [message]
 
     copy_bag(scene_bag[0], tmp_path / 'bad', edit=edit)
     summary = process_bag(BagJob(tmp_path / 'bad', tmp_path / 'out', 2.0), params)
     assert dict(summary.errors.counts) == {'no_camera_info': 1, 'bad_image': 1,
-                                           'bad_camera_info': 1, 'bad_message': 1}
+                                           'bad_camera_info': 1, 'bad_message': 1,
+                                           'bad_stamp': 1}
+    assert 'repeats the previous image of camera' in summary.errors.first['bad_stamp']
     assert 'yuv422_weird' in summary.errors.first['bad_image']
     assert '/cam3/camera_info' in summary.errors.first['no_camera_info']
     assert len(summary.keyframe_stamps) >= 2 and summary.output_stamps
@@ -111,6 +115,27 @@ def test_compressed_images_and_relative_topic_names(tmp_path, scene_bag):
     for (camera, frame), (ref_camera, ref_frame) in zip(frames, reference):
         assert camera == ref_camera and frame.stamp_ns == ref_frame.stamp_ns
         assert np.array_equal(frame.image, ref_frame.image)  # png is lossless
+
+
+def test_huge_compressed_image_is_counted_not_decoded(tmp_path, scene_bag):
+    compressed = 'sensor_msgs/msg/CompressedImage'
+    bomb = io.BytesIO()
+    Image.new('1', (20000, 10000)).save(bomb, 'png')  # 2e8 pixels in 24 kB
+
+    def edit(message):
+        topic, msgtype, t, data = message
+        if topic == '/cam0/image_raw' and t == scene_bag[1][1]:
+            header = _deserialise(msgtype, data).header
+            message = typestore().types[compressed](
+                header=header, format='png', data=np.frombuffer(bomb.getvalue(), np.uint8))
+            return [(topic + '/compressed', compressed, t, _serialise(message, compressed))]
+        return [message]
+
+    copy_bag(scene_bag[0], tmp_path / 'bag', edit=edit)
+    frames, errors = _frames(tmp_path / 'bag')
+    assert dict(errors.counts) == {'bad_image': 1}
+    assert 'at most 8192 px a side' in errors.first['bad_image']
+    assert len(frames) == 4 * len(scene_bag[1]) - 1
 
 
 def test_bag_with_no_usable_frames_is_a_bag_error(tmp_path, scene_bag, params):

@@ -114,8 +114,9 @@ def test_bad_inputs_name_what_was_wrong(engine):
         engine.add_keyframe(T0 + 3 * SECOND, images.astype(np.float32), cameras)
     with pytest.raises(StampError, match='non-negative'):
         engine.add_keyframe(-5, images, cameras)
-    with pytest.raises(ConfigError, match='mesh_resolution'):
-        engine.mesh(T0, resolution=3)
+    for resolution in (3, 4096):
+        with pytest.raises(ConfigError, match=f'mesh_resolution: .* got {resolution}'):
+            engine.mesh(T0, resolution=resolution)
     assert engine.span == (T0, T0 + SECOND)  # nothing above changed the buffer
 
 
@@ -123,7 +124,8 @@ def test_bad_inputs_name_what_was_wrong(engine):
     ({'interpolation': 'film'}, 'interpolation'), ({'out_of_range': 'wrap'}, 'out_of_range'),
     ({'device': 'tpu'}, 'device'), ({'max_keyframes': 1}, 'max_keyframes'),
     ({'max_buffer_mb': -1.0}, 'max_buffer_mb'), ({'num_points': 0}, 'num_points'),
-    ({'mesh_resolution': 4}, 'mesh_resolution'),
+    ({'mesh_resolution': 4}, 'mesh_resolution'), ({'mesh_resolution': 4096}, 'mesh_resolution'),
+    ({'num_points': 10**8}, 'num_points'),
 ])
 def test_bad_config_is_refused_naming_the_field(kwargs, field):
     with pytest.raises(ConfigError, match=field):

@@ -14,7 +14,7 @@ import numpy as np
 import PIL.Image
 import pytest
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
-from ros.lim_harness import image_msg, info_msg
+from ros.lim_harness import image_msg, info_msg, stamp_msg
 from sensor_msgs.msg import CompressedImage
 import torch
 
@@ -88,3 +88,23 @@ def test_compressed_reliable_cameras_end_to_end(lim_harness):
         == ReliabilityPolicy.RELIABLE
     h.feed_until(lambda: h.node.counters.keyframes >= 2, 'keyframes from compressed images')
     assert h.node.counters.total_errors == 0, h.node.counters.errors
+
+
+def _png(mode: str, width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    PIL.Image.new(mode, (width, height)).save(buffer, format='PNG')
+    return buffer.getvalue()
+
+
+def test_huge_compressed_images_are_counted_and_the_node_keeps_working(lim_harness):
+    h = lim_harness(image_transport='compressed')
+    errors = h.node.counters.errors
+    # 24 kB holding 2e8 pixels (a decompression bomb), and a 9000 px wide image.
+    for data in (_png('1', 20000, 10000), _png('L', 9000, 16)):
+        message = CompressedImage(format='png', data=data)
+        message.header.stamp = stamp_msg(h.now_ns())
+        h.image_publishers['cam0'].publish(message)
+    h.spin_until(lambda: errors['bad_image'] >= 2, 'two bad_image errors')
+    assert errors['internal'] == 0, dict(errors)
+    h.feed_until(lambda: h.node.counters.keyframes >= 1, 'a keyframe after huge images')
+    assert h.node.counters.total_errors == 2, h.node.counters.errors

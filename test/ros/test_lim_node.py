@@ -228,6 +228,20 @@ def test_stamps_going_back_reset_the_buffer(lim_harness):
     assert not h.query(base).success
 
 
+def test_repeated_stamps_are_counted_and_the_node_keeps_working(lim_harness):
+    h = lim_harness()
+    counters = h.node.counters
+    stamp = h.send_images()
+    h.spin_until(lambda: counters.keyframes >= 1, 'a keyframe')
+    h.send_images(stamp)  # every camera again at the same stamp (e.g. images left unstamped)
+    h.spin_until(lambda: counters.errors['stamp'] >= len(CAMERAS), 'a stamp error per camera')
+    assert counters.superseded == 0 and h.node.engine.span == (stamp, stamp)
+    h.feed_until(lambda: counters.outputs >= 1, 'outputs after the repeated stamps')
+    snapshot = counters.snapshot()
+    assert snapshot.errors['stamp'] == len(CAMERAS) and snapshot.total_errors == len(CAMERAS)
+    assert snapshot.buffer_resets == 0
+
+
 def test_a_flood_of_images_is_dropped_and_the_buffer_stays_bounded(lim_harness):
     h = lim_harness(keyframe_rate=1000.0, max_keyframes=3)
     sent = 0

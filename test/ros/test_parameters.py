@@ -78,7 +78,7 @@ def test_declared_descriptors(node):
         assert d.description, name
         assert d.read_only == (name not in parameters.DYNAMIC), name
     rate = node.describe_parameter('keyframe_rate').floating_point_range[0]
-    assert (rate.from_value, rate.to_value) == (0.0, 1000.0)
+    assert (rate.from_value, rate.to_value) == (0.001, 1000.0)
     points = node.describe_parameter('num_points').integer_range[0]
     assert (points.from_value, points.to_value) == (1, parameters.MAX_NUM_POINTS)
     assert 'linear' in node.describe_parameter('interpolation').additional_constraints

@@ -25,6 +25,8 @@ def test_identity_quaternion_is_scalar_last():
     ({'camera_poses': [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0] * 4}, 'unit quaternions'),
     ({'keyframe_rate': 0.0}, 'keyframe_rate'), ({'publish_rate': -1.0}, 'publish_rate'),
     ({'publish_lag': -0.1}, 'publish_lag'), ({'sync_tolerance': float('inf')}, 'sync_tolerance'),
+    ({'keyframe_rate': 1e-300}, 'keyframe_rate'), ({'publish_lag': 1e300}, 'publish_lag'),
+    ({'sync_tolerance': 1e300}, 'sync_tolerance'),
     ({'volume_frame': ''}, 'volume_frame'),
 ])
 def test_bad_settings_are_refused_naming_the_field(kwargs, field):

@@ -1,6 +1,6 @@
 """Frame synchronisation: complete sets within tolerance, at most one per interval."""
 
-from lim_ros.errors import ConfigError
+from lim_ros.errors import ConfigError, StampError
 from lim_ros.stream.synchronizer import CameraFrame, FrameSynchronizer
 import numpy as np
 import pytest
@@ -40,6 +40,16 @@ def test_clock_going_back_restarts():
     assert sync.offer('a', frame(10_000)) is not None
     assert sync.offer('a', frame(100)).stamp_ns == 100 * MS
     assert sync.clock_resets == 1
+
+
+def test_repeated_stamp_is_refused_and_changes_nothing():
+    sync = FrameSynchronizer(['a', 'b'], tolerance_ns=0, interval_ns=0)
+    assert sync.offer('a', frame(1000)) is None
+    with pytest.raises(StampError, match='stamp: 1000000000 ns repeats the previous image of '
+                       "camera 'a'"):
+        sync.offer('a', frame(1000))
+    assert sync.superseded == 0 and sync.clock_resets == 0
+    assert sync.offer('b', frame(1000)).stamp_ns == 1000 * MS
 
 
 def test_unknown_camera_and_bad_settings():

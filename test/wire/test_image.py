@@ -156,6 +156,8 @@ def test_decode_jpeg(image_format, mode):
      'data: expected a bytes-like object, got list'),
     (('mono8', HEIGHT, WIDTH, WIDTH, bytes(WIDTH * HEIGHT), 2),
      'is_bigendian: expected 0 or 1, got 2'),
+    (('rgb8', 1, 9000, 27000, bytes(27000), 0),
+     'height, width: expected at most 8192 px a side, got 1x9000'),
 ])
 def test_decode_image_errors(args, match):
     with pytest.raises(ShapeError, match=match):
@@ -177,6 +179,19 @@ def test_decode_compressed_errors():
     buffer = io.BytesIO()
     Image.fromarray(np.full((2, 3), 40000, np.uint16)).save(buffer, format='PNG')
     with pytest.raises(ShapeError, match='data: expected an image with 8-bit samples'):
+        decode_compressed('png', buffer.getvalue())
+
+
+@pytest.mark.parametrize('mode, size, match', [
+    ('L', (9000, 16), 'height, width: expected at most 8192 px a side, got 16x9000'),
+    # 2e8 pixels in 24 kB: over Pillow's decompression-bomb bound, refused when opened
+    ('1', (20000, 10000), 'data: expected a png image of at most 8192 px a side, got one too '
+     'large to decode'),
+])
+def test_huge_compressed_images_are_refused_before_decoding(mode, size, match):
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, format='PNG')
+    with pytest.raises(ShapeError, match=match):
         decode_compressed('png', buffer.getvalue())
 
 
