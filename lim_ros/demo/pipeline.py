@@ -106,6 +106,7 @@ def run_demo(cfg: DemoConfig, params: NodeSettings | None = None,
     scene = cfg.scene
     job = BagJob(cfg.out / 'input_bag', cfg.out / 'output_bag', cfg.rate, storage=cfg.storage,
                  tracks=cfg.out / 'tracks')
+    engine = ReconstructionEngine(params.engine)  # models first: a failed load keeps the last run
     cfg.out.mkdir(parents=True, exist_ok=True)
     _clear(cfg.out)
     seconds = {}
@@ -119,7 +120,6 @@ def run_demo(cfg: DemoConfig, params: NodeSettings | None = None,
 
     obj = make_object(scene.family, scene.seed)
     camera = novel_camera(scene.size)
-    engine = ReconstructionEngine(params.engine)
     frames: list[FrameScore] = []
 
     def score(output: Output, engine: ReconstructionEngine) -> None:

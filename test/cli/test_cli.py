@@ -1,5 +1,6 @@
 """Tests of the ``lim-ros`` command line (run in-process)."""
 
+from dataclasses import replace
 import json
 from pathlib import Path
 import shutil
@@ -7,6 +8,10 @@ import shutil
 import imageio.v3 as iio
 from lim_ros.cli.main import main
 from lim_ros.data.cache import CachedDataset
+from lim_ros.demo.pipeline import DemoConfig, run_demo
+from lim_ros.engine.config import EngineConfig
+from lim_ros.errors import CheckpointError
+from lim_ros.stream.settings import NodeSettings
 import pytest
 import torch
 
@@ -50,6 +55,15 @@ def test_demo_reruns_into_a_folder_it_wrote_before(demo, tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'Chamfer-L1' in out and 'interpolated' in out and 'keyframe' in out
     assert 'demo done in' in out
+
+
+def test_demo_that_cannot_load_its_models_keeps_the_last_run(demo, tmp_path):
+    shutil.copytree(demo, tmp_path / 'demo')
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / 'demo').rglob('*'))
+    engine = replace(EngineConfig(), lrm_checkpoint=str(tmp_path / 'none.safetensors'))
+    with pytest.raises(CheckpointError, match='none.safetensors'):
+        run_demo(DemoConfig(out=tmp_path / 'demo'), NodeSettings(engine=engine))
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / 'demo').rglob('*')) == before
 
 
 def test_bag_command_processes_a_bag_with_a_params_file(demo, tmp_path, capsys):
