@@ -16,6 +16,9 @@ true surface keep their offset). Methods:
   re-anchoring);
 - ``canonical_one_track`` and ``register_one_track``: the same trackers never re-anchoring, so
   every instant is scored from the t = 0 anchor (a re-anchor restarts the error at zero);
+- ``register_one_track_grid`` (only with ``track_grid`` R > 0): ``register_one_track`` with
+  ``track_grid: R``, the fields decoded once per instant on an R^3 grid and read trilinearly;
+  its milliseconds include building its grids;
 - ``static``: vertices never move (what a tracker that learnt nothing gives);
 - ``nearest``: the baseline: per-frame marching-cubes meshes of the engine, each vertex moves
   to the nearest vertex of the next frame's mesh;
@@ -75,6 +78,7 @@ METHODS = ('canonical', 'register', 'canonical_one_track', 'register_one_track',
            'nearest', 'oracle_field', 'register_oracle_field', 'pose_chord', 'surface_floor')
 # the methods that run a MeshTracker; the *_one_track ones never re-anchor
 TRACKERS = ('canonical', 'register', 'canonical_one_track', 'register_one_track')
+GRID_TRACKER = 'register_one_track_grid'  # a row of its own with TrackBenchConfig.track_grid
 NEVER = 1e9  # a re-anchoring error no track reaches, metres
 FLOOR_SAMPLES = 200_000  # surface samples for ``surface_floor``
 
@@ -94,8 +98,11 @@ class TrackBenchConfig:
     mesh_resolution: int = 48
     tracking: TrackingConfig = TrackingConfig(track_texture='checker', track_texture_size=256)
     registration: RegistrationConfig = RegistrationConfig()  # of the register rows
+    track_grid: int = 0  # R > 0: one more row, register_one_track on an R^3 field grid
 
     def __post_init__(self) -> None:
+        """Refuse a keyframe gap that does not divide the duration, and a bad grid."""
+        replace(self.tracking, track_grid=self.track_grid)  # validates it
         intervals = self.duration / self.keyframe_gap if self.keyframe_gap > 0 else 0.0
         if not (math.isfinite(intervals) and intervals >= 1.0
                 and abs(intervals - round(intervals)) < 1e-6):
@@ -106,6 +113,16 @@ class TrackBenchConfig:
     def intervals(self) -> int:
         """Return the number of keyframe intervals over ``duration`` (keyframes: one more)."""
         return round(self.duration / self.keyframe_gap)
+
+    @property
+    def trackers(self) -> tuple[str, ...]:
+        """Return the methods that run a `MeshTracker`, `GRID_TRACKER` with ``track_grid``."""
+        return TRACKERS + ((GRID_TRACKER,) if self.track_grid else ())
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """Return every method scored, `GRID_TRACKER` last with ``track_grid``."""
+        return METHODS + self.trackers[len(TRACKERS):]
 
 
 @dataclass
@@ -179,9 +196,13 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
                     cfg.tracking, track_reanchor_error=NEVER), keep_lost),
                 'register_one_track': MeshTracker(engine, replace(
                     registering, track_reanchor_error=NEVER), keep_lost, cfg.registration)}
-    error = {m: [] for m in METHODS}
-    drift = {m: [] for m in METHODS}
-    seconds = dict.fromkeys(METHODS, 0.0)
+    if cfg.track_grid:
+        trackers[GRID_TRACKER] = MeshTracker(engine, replace(
+            registering, track_reanchor_error=NEVER, track_grid=cfg.track_grid), keep_lost,
+            cfg.registration)
+    error = {m: [] for m in cfg.methods}
+    drift = {m: [] for m in cfg.methods}
+    seconds = dict.fromkeys(cfg.methods, 0.0)
 
     def timed_track(name: str, stamp: int) -> TrackedMesh:
         begin = time.perf_counter()
@@ -189,7 +210,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         seconds[name] += time.perf_counter() - begin
         return tracked
 
-    first = {name: timed_track(name, stamps[0]) for name in TRACKERS}
+    first = {name: timed_track(name, stamps[0]) for name in cfg.trackers}
     atlas = first['canonical'].anchor.atlas
     anchor_mesh = engine.mesh(stamps[0])
     source = volume.to_unit(anchor_mesh.vertices)  # (V, 3) anchor vertices
@@ -214,8 +235,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         t = _seconds(stamp)
         mesh = engine.mesh(stamp)  # shared, not timed
         surface = volume.to_unit(mesh.vertices)
-        tracked = {name: timed_track(name, stamp) for name in TRACKERS}
-        for name in TRACKERS:
+        tracked = {name: timed_track(name, stamp) for name in cfg.trackers}
+        for name in cfg.trackers:
             e, d = _score(obj, volume.to_unit(tracked[name].anchor.vertices),
                           _seconds(tracked[name].anchor.stamp_ns), t,
                           volume.to_unit(tracked[name].vertices))
@@ -262,7 +283,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     if figure is not None:
         figure.extend(rows)
     return SequenceScores(obj.family, error, drift, seconds,
-                          {name: trackers[name].tracks_started - 1 for name in TRACKERS})
+                          {name: trackers[name].tracks_started - 1 for name in cfg.trackers})
 
 
 def family_rows(split: str, results: list[SequenceScores]) -> list[dict]:
@@ -276,7 +297,7 @@ def family_rows(split: str, results: list[SequenceScores]) -> list[dict]:
     for family in dict.fromkeys(r.family for r in results):
         own = [r for r in results if r.family == family]
         rows.append({'split': split, 'family': family, 'sequences': len(own),
-                     **{m: float(np.mean([r.error[m] for r in own])) for m in METHODS}})
+                     **{m: float(np.mean([r.error[m] for r in own])) for m in own[0].error}})
     return rows
 
 
@@ -307,7 +328,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
                 Image.fromarray(np.concatenate([np.concatenate(r, axis=1) for r in figure]))\
                     .save(figures / f'{split}.png')
         per_family += family_rows(split, results)
-        for name in METHODS:
+        for name in cfg.methods:
             error = np.mean([r.error[name] for r in results], axis=0)
             drift = np.mean([r.drift[name] for r in results], axis=0)
             curves.append({'split': split, 'method': name, 'error': error.tolist(),

@@ -177,7 +177,7 @@ def _bench_track(args: argparse.Namespace) -> None:
     run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), interpolation=args.interpolation,
                          lim_checkpoint=str(args.lim or ''), samples=args.samples,
                          frames=args.frames, keyframe_gap=args.keyframe_gap,
-                         mesh_resolution=args.grid, tracking=tracking,
+                         mesh_resolution=args.grid, tracking=tracking, track_grid=args.track_grid,
                          registration=RegistrationConfig(**{
                              name: value for name, value in (
                                  ('rigid_steps', args.rigid_steps),
@@ -391,6 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument('--search', choices=('canonical', 'local'), default='canonical',
                        help='track_search of the canonical tracker (the register row always '
                        'registers)')
+    track.add_argument('--track-grid', type=int, default=0,
+                       help='R > 0: one more row, register_one_track_grid: register on one '
+                       'track with track_grid R (fields from an R^3 grid decoded once per '
+                       'instant, read trilinearly)')
     track.add_argument('--rigid-steps', type=int, default=None,
                        help='Gauss-Newton steps of the rigid alignment in the register rows '
                        '(0: none; default: as the tracker)')

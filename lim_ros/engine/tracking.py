@@ -38,6 +38,7 @@ import torch
 
 TEXTURES = ('albedo', 'checker')
 SEARCHES = ('canonical', 'local', 'register')
+MIN_TRACK_GRID, MAX_TRACK_GRID = 16, 256  # track_grid's samples per side, when not 0
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class TrackingConfig:
     track_substep: float = 0.1  # largest time step of one tracking update, seconds
     track_reanchor_error: float = 0.03  # metres: mean residual that starts a new track
     track_search: str = 'canonical'  # 'canonical', 'local' or 'register' (module docstring)
+    track_grid: int = 0  # 0: the decoder at every step; R: fields read from an R^3 grid
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
@@ -66,6 +68,11 @@ class TrackingConfig:
         if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= 4096:
             raise ConfigError(f'track_texture_size: expected an integer in [8, 4096], '
                               f'got {size!r}')
+        grid = self.track_grid
+        if isinstance(grid, bool) or not isinstance(grid, int) \
+                or not (grid == 0 or MIN_TRACK_GRID <= grid <= MAX_TRACK_GRID):
+            raise ConfigError(f'track_grid: expected 0 or an integer in [{MIN_TRACK_GRID}, '
+                              f'{MAX_TRACK_GRID}], got {grid!r}')
         for name in ('track_checker_cell', 'track_substep', 'track_reanchor_error'):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
@@ -136,12 +143,13 @@ class MeshTracker:
                 return self.engine.albedo(stamp, points)
         texture = bake_texture(atlas, atlas.expand(unit), colour,
                                self.config.track_texture_size)
+        grid = self.config.track_grid
         with torch.no_grad():
-            canonical = self.engine.correspondence_field(stamp)(unit)[1]
-        if self.config.track_search == 'register':
-            self._edges = mesh_edges(mesh.faces).to(self.engine.device)
-            self._albedo = self.engine.albedo(stamp, unit).to(self.engine.device)
-            self._rest = unit
+            canonical = self.engine.correspondence_field(stamp, grid)(unit)[1]
+            if self.config.track_search == 'register':
+                self._edges = mesh_edges(mesh.faces).to(self.engine.device)
+                self._albedo = self.engine.surface_field(stamp, grid)(unit)[1]
+                self._rest = unit
         self.tracks_started += 1
         self._anchor = TrackAnchor(self.tracks_started, stamp, atlas,
                                    atlas.expand(mesh.vertices.float()), texture, canonical)
@@ -161,7 +169,7 @@ class MeshTracker:
             return None
         if self.config.track_search == 'canonical':
             canonical = self._anchor.canonical
-            field = self.engine.correspondence_field(stamp)
+            field = self.engine.correspondence_field(stamp, self.config.track_grid)
             surface = self.engine.volume.to_unit(self.engine.mesh(stamp, resolution).vertices)
             found = canonical_search(field, canonical, surface.to(self.engine.device))
             step = best_step(field, canonical, [self._positions, found],
@@ -182,7 +190,7 @@ class MeshTracker:
     def _local_step(self, stamp: int, start: torch.Tensor) -> TrackStep:
         """Move the vertices from ``start`` (V, 3) onto the geometry at ``stamp``."""
         if self.config.track_search == 'register':
-            return register_step(self.engine.surface_field(stamp), self._rest, self._albedo,
-                                 self._edges, start, self.registration)
-        return track_step(self.engine.correspondence_field(stamp), self._anchor.canonical,
-                          start, self.unit_tracker_config)
+            return register_step(self.engine.surface_field(stamp, self.config.track_grid),
+                                 self._rest, self._albedo, self._edges, start, self.registration)
+        return track_step(self.engine.correspondence_field(stamp, self.config.track_grid),
+                          self._anchor.canonical, start, self.unit_tracker_config)

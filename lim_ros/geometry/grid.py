@@ -69,14 +69,15 @@ def evaluate_on_grid(
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """
-    Evaluate a scalar field on the grid and return it as an (R, R, R) tensor indexed [i, j, k].
+    Evaluate a field on the grid and return it as an (R, R, R[, C]) tensor indexed [i, j, k].
 
-    ``fn`` maps points (N, 3) float32 on ``device`` to values (N,); it may be a model, and runs
-    under ``torch.no_grad()`` on at most ``chunk`` points at a time, so the full (R^3, 3) point
-    array is never built. The result has the dtype of ``fn``'s output and lives on ``device``.
+    ``fn`` maps points (N, 3) float32 on ``device`` to values (N,) or (N, C); it may be a model,
+    and runs under ``torch.no_grad()`` on at most ``chunk`` points at a time, so the full
+    (R^3, 3) point array is never built. The result has the dtype of ``fn``'s output and lives
+    on ``device``.
 
     :raises ConfigError: on a bad resolution, half_size or chunk.
-    :raises ShapeError: if ``fn`` returns something other than a tensor of shape (N,).
+    :raises ShapeError: if ``fn`` returns something other than a tensor of shape (N,) or (N, C).
     """
     _check_grid_args(resolution, half_size)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
@@ -88,11 +89,15 @@ def evaluate_on_grid(
         for start in range(0, total, chunk):
             flat = torch.arange(start, min(start + chunk, total), device=axis.device)
             values = fn(_points_of(flat, axis))
-            if not isinstance(values, torch.Tensor) or tuple(values.shape) != (flat.shape[0],):
+            channels = tuple(pieces[0].shape[1:]) if pieces else None
+            if not isinstance(values, torch.Tensor) or values.shape[0] != flat.shape[0] \
+                    or values.dim() > 2 or channels not in (None, tuple(values.shape[1:])):
                 got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values)
-                raise ShapeError(f'fn: expected output of shape ({flat.shape[0]},), got {got}')
+                raise ShapeError(f'fn: expected output of shape ({flat.shape[0]},) or '
+                                 f'({flat.shape[0]}, C), got {got}')
             pieces.append(values.to(axis.device))
-    return torch.cat(pieces).reshape(resolution, resolution, resolution)
+    values = torch.cat(pieces)
+    return values.reshape(resolution, resolution, resolution, *values.shape[1:])
 
 
 def evaluate_near_surface(
@@ -104,27 +109,31 @@ def evaluate_near_surface(
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """
-    Evaluate a field on the (R, R, R) grid exactly near its ``level`` set, coarsely elsewhere.
+    Evaluate a field on the (R, R, R[, C]) grid exactly near its ``level`` set, coarsely elsewhere.
 
-    Coarse to fine: ``fn`` runs on the coarse grid (Rc per side); coarse cells whose corners
-    straddle the level, and their neighbours (one cell of dilation), are evaluated at every
-    fine sample inside them; the other fine samples take the coarse field, trilinearly
-    upsampled (vertex-centred grids, so ``align_corners=True`` maps them exactly). Those
-    samples keep the sign of their coarse neighbours, so marching cubes finds the same
-    surface as on the full grid, except for parts thinner than about one coarse cell that
-    no coarse sample sees. Cost: Rc^3 evaluations plus the fine samples in the band.
+    ``fn`` returns (N,) values, or (N, C) whose channel 0 is the field that has the level set
+    (the others, such as colour, are evaluated where it is). Coarse to fine: ``fn`` runs on
+    the coarse grid (Rc per side); coarse cells whose corners straddle the level, and their
+    neighbours (one cell of dilation), are evaluated at every fine sample inside them; the
+    other fine samples take the coarse field, trilinearly upsampled (vertex-centred grids, so
+    ``align_corners=True`` maps them exactly). Those samples keep the sign of their coarse
+    neighbours, so marching cubes finds the same surface as on the full grid, except for
+    parts thinner than about one coarse cell that no coarse sample sees. Cost: Rc^3
+    evaluations plus the fine samples in the band.
     """
     _check_grid_args(coarse_resolution, 1.0)
     if coarse_resolution >= resolution:
         return evaluate_on_grid(fn, resolution, chunk=chunk, device=device)
     coarse = evaluate_on_grid(fn, coarse_resolution, chunk=chunk, device=device)
-    inside = (coarse < level).float()[None, None]
+    channels = coarse.shape[3:]
+    by_channel = coarse.reshape(*coarse.shape[:3], -1).movedim(-1, 0)  # (C or 1, Rc, Rc, Rc)
+    inside = (by_channel[0] < level).float()[None, None]
     # a cell straddles the level when its 8 corners are neither all inside nor all outside
     any_inside = F.max_pool3d(inside, 2, stride=1)
     any_outside = F.max_pool3d(1.0 - inside, 2, stride=1)
     band = F.max_pool3d(any_inside * any_outside, 3, stride=1, padding=1)[0, 0] > 0
-    values = F.interpolate(coarse[None, None].float(), size=(resolution,) * 3,
-                           mode='trilinear', align_corners=True)[0, 0].to(coarse.dtype)
+    values = F.interpolate(by_channel[None].float(), size=(resolution,) * 3, mode='trilinear',
+                           align_corners=True)[0].movedim(0, -1).to(coarse.dtype)
     cell = (torch.arange(resolution, device=coarse.device) * (coarse_resolution - 1)
             // (resolution - 1)).clamp(max=coarse_resolution - 2)
     in_band = band[cell[:, None, None], cell[None, :, None], cell[None, None, :]]
@@ -136,9 +145,22 @@ def evaluate_near_surface(
     in_band |= band[lower[:, None, None], lower[None, :, None], lower[None, None, :]]
     flat = in_band.reshape(-1).nonzero(as_tuple=True)[0]
     axis = grid_axis(resolution, 1.0, coarse.device)
-    exact = values.reshape(-1)
+    exact = values.reshape(resolution ** 3, *channels)
     with torch.no_grad():
         for start in range(0, flat.shape[0], chunk):
             index = flat[start:start + chunk]
             exact[index] = fn(_points_of(index, axis)).to(exact.dtype)
-    return exact.reshape(resolution, resolution, resolution)
+    return exact.reshape(resolution, resolution, resolution, *channels)
+
+
+def sample_grid(grid: torch.Tensor, points: torch.Tensor, half_size: float = 1.0) -> torch.Tensor:
+    """
+    Read a grid (R, R, R[, C]) trilinearly at points (N, 3): values (N[, C]).
+
+    Points outside the box read the nearest border value; differentiable in the points.
+    """
+    by_channel = grid.reshape(*grid.shape[:3], -1).movedim(-1, 0)  # (C or 1, R, R, R)
+    coords = (points / half_size).flip(-1)  # grid_sample wants (W, H, D) = (z, y, x)
+    sampled = F.grid_sample(by_channel[None].to(points), coords[None, None, None],
+                            mode='bilinear', padding_mode='border', align_corners=True)
+    return sampled.reshape(by_channel.shape[0], -1).T.reshape(-1, *grid.shape[3:])

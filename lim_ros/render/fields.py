@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from lim_ros.geometry.grid import sample_grid
 import torch
-import torch.nn.functional as F
 
 
 class Field(Protocol):
@@ -56,10 +56,7 @@ class GridField:
 
     def sdf(self, points: torch.Tensor, t: float = 0.0) -> torch.Tensor:
         """Return the trilinear SDF, (N,), at points (N, 3)."""
-        coords = (points / self.half_size).flip(-1)  # grid_sample wants (W, H, D) = (z, y, x)
-        sampled = F.grid_sample(self.grid[None, None].to(points), coords[None, None, None],
-                                mode='bilinear', padding_mode='border', align_corners=True)
-        return sampled.reshape(-1)
+        return sample_grid(self.grid, points, self.half_size)
 
     def colour(self, points: torch.Tensor, t: float = 0.0) -> torch.Tensor:
         """Return albedo (N, 3) from the colour function."""

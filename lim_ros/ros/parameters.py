@@ -20,7 +20,7 @@ from lim_ros.engine.config import (
     OUT_OF_RANGE_POLICIES,
 )
 from lim_ros.engine.interpolation import METHODS
-from lim_ros.engine.tracking import SEARCHES, TEXTURES
+from lim_ros.engine.tracking import MAX_TRACK_GRID, SEARCHES, TEXTURES
 from lim_ros.errors import ConfigError
 from lim_ros.stream.config import MAX_DURATION_S, RATE_RANGE_HZ
 from lim_ros.stream.settings import (
@@ -126,6 +126,10 @@ SPECS: dict[str, tuple[str, dict]] = {
                      '(the anchor mesh moved rigidly, then bent as rigidly as possible onto the '
                      'surface keeping its colours, in track_substep steps); local and register '
                      'start each step at the velocity of the last one', _one_of(SEARCHES)),
+    'track_grid': ('0: the tracker decodes the triplane at every step; R: every field is '
+                   'decoded once per stamp on an R^3 grid near the surface and read '
+                   'trilinearly (several times faster, approximate)',
+                   _int_range(0, MAX_TRACK_GRID)),
     # RosOptions
     'pose_source': ('where camera poses come from: parameters (camera_poses) or tf (the '
                     'camera_info frame_id in volume_frame at the image stamp; needs tf2_ros)',

@@ -3,7 +3,14 @@
 import json
 
 import imageio.v3 as iio
-from lim_ros.bench.track import family_rows, METHODS, run, SequenceScores, TrackBenchConfig
+from lim_ros.bench.track import (
+    family_rows,
+    GRID_TRACKER,
+    METHODS,
+    run,
+    SequenceScores,
+    TrackBenchConfig,
+)
 from lim_ros.engine.tracking import TrackingConfig
 from lim_ros.errors import ConfigError
 from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
@@ -55,18 +62,31 @@ def test_every_method_on_both_splits(tmp_path):
 def test_keyframes_at_every_tracked_instant_put_the_chord_on_the_motion(tmp_path):
     cfg = TrackBenchConfig(samples=1, frames=2, duration=0.2, keyframe_gap=0.1,
                            mesh_resolution=20, tracking=TrackingConfig(
-                               track_texture='checker', track_texture_size=16))
+                               track_texture='checker', track_texture_size=16), track_grid=32)
     rows = run(cfg, tmp_path / 'track.json')
     for split in ('seen', 'held_out'):
         by = {r['method']: r for r in rows if r['split'] == split}
+        assert set(by) == {*METHODS, GRID_TRACKER}
         # every tracked instant is a keyframe, where the chord is the exact motion
         assert by['pose_chord']['error_%'] < 1e-3 < by['static']['error_%']
+        # registration on the field grid follows the material too, from the same anchor
+        grid = by[GRID_TRACKER]
+        assert 0.0 < grid['error_%'] < by['static']['error_%'] and grid['re_anchors'] == 0
+        assert grid['ms_per_frame'] > 0.0
+    families = json.loads((tmp_path / 'track_families.json').read_text())['rows']
+    assert all(GRID_TRACKER in row for row in families)
 
 
 @pytest.mark.parametrize('gap', [0.0, -0.5, 0.3, 2.0, float('nan')])
 def test_keyframe_gaps_that_do_not_divide_the_duration_are_refused(gap):
     with pytest.raises(ConfigError, match='keyframe_gap'):
         TrackBenchConfig(keyframe_gap=gap)
+
+
+@pytest.mark.parametrize('grid', [8, -1, 1000])
+def test_bad_field_grids_are_refused(grid):
+    with pytest.raises(ConfigError, match='track_grid'):
+        TrackBenchConfig(track_grid=grid)
 
 
 def test_family_rows_average_each_family_over_its_own_sequences():

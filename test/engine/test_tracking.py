@@ -62,6 +62,13 @@ def test_the_local_search_keeps_the_track_on_the_surface_too(engine):
     assert chamfer(tracked.vertices, truth(0.2)).l1 < 0.12
 
 
+def _material_error(engine, tracked, t: float) -> float:
+    """Mean distance (unit cube) of tracked vertices to where their anchor's material is at t."""
+    anchor = engine.volume.to_unit(tracked.anchor.vertices)
+    true = make_object(*OBJECT).canonical(anchor, 0.0, t)
+    return float((engine.volume.to_unit(tracked.vertices) - true).norm(dim=-1).mean())
+
+
 def test_the_register_search_follows_the_material_better_than_standing_still(engine):
     tracker = MeshTracker(engine, replace(NO_REANCHOR, track_search='register'), KEEP_LOST)
     first = tracker.tracked_mesh(T0)
@@ -151,3 +158,33 @@ def test_bad_tracking_settings_are_refused_naming_them():
         TrackingConfig(track_search='global')
     with pytest.raises(ConfigError, match='tracking'):
         TrackingConfig(tracking='yes')
+    for grid in (8, 257, True, 32.0):
+        with pytest.raises(ConfigError, match='track_grid'):
+            TrackingConfig(track_grid=grid)
+
+
+def test_fields_read_from_a_grid_match_the_decoder_near_the_surface(engine):
+    stamp = T0 + SECOND // 4
+    points = engine.volume.to_unit(engine.mesh(stamp).vertices)
+    for field in (engine.surface_field, engine.correspondence_field):
+        with torch.no_grad():
+            decoded, read = field(stamp)(points), field(stamp, 64)(points)
+        assert read[0].shape == decoded[0].shape and read[1].shape == decoded[1].shape
+        assert float((read[0] - decoded[0]).abs().mean()) < 0.01  # unit cube; cells of 0.03
+        assert float((read[1] - decoded[1]).abs().mean()) < 0.02
+    values, jacobian = field_jacobian(engine.correspondence_field(stamp, 64), points)
+    assert bool(torch.isfinite(jacobian).all()) and float(jacobian.abs().sum()) > 0.0
+
+
+def test_the_register_search_on_a_field_grid_follows_the_material_as_the_decoder_does(engine):
+    trackers = [MeshTracker(engine, replace(NO_REANCHOR, track_search='register',
+                                            track_grid=grid), KEEP_LOST) for grid in (0, 96)]
+    for tracker in trackers:
+        tracker.tracked_mesh(T0)
+    decoded, grid = (tracker.tracked_mesh(T0 + 3 * SECOND // 10) for tracker in trackers)
+    assert torch.equal(grid.faces, decoded.faces) and grid.vertices.shape == decoded.vertices.shape
+    # within a tenth of the motion of the decoder's result, and on the surface
+    still = _material_error(engine, replace(grid, vertices=grid.anchor.vertices), 0.3)
+    apart = _material_error(engine, grid, 0.3) - _material_error(engine, decoded, 0.3)
+    assert abs(apart) < 0.1 * still
+    assert chamfer(grid.vertices, truth(0.3)).l1 < 0.12 and 0.0 <= grid.error < 0.1

@@ -62,9 +62,13 @@ def test_evaluate_on_grid_runs_without_gradients_in_chunks():
 
 def test_evaluate_on_grid_rejects_a_wrong_output_shape():
     with pytest.raises(ShapeError, match='fn'):
-        evaluate_on_grid(lambda p: p, 4)
+        evaluate_on_grid(lambda p: p[:, :, None], 4)
+    with pytest.raises(ShapeError, match='fn'):
+        evaluate_on_grid(lambda p: p[1:, 0], 4)
     with pytest.raises(ShapeError, match='fn'):
         evaluate_on_grid(lambda p: p.sum().item(), 4)
+    with pytest.raises(ShapeError, match='fn'):  # channels that change between chunks
+        evaluate_on_grid(lambda p: p[:, :1 + int(p[0, 2] > -1)], 4, chunk=2)
 
 
 @pytest.mark.parametrize('kwargs, field', [
@@ -121,3 +125,37 @@ def test_near_surface_grid_misses_parts_thinner_than_a_coarse_cell():
 
     fast = evaluate_near_surface(_two_spheres, 33, 4)  # coarse spacing 0.67 m > 0.24 m
     assert not bool((fast[24:, :, :] < 0).any())
+
+
+def _sphere_with_position(points: torch.Tensor) -> torch.Tensor:
+    """(N, 4): the two spheres' SDF, then the point itself (a field that the SDF locates)."""
+    return torch.cat([_two_spheres(points)[:, None], points], dim=-1)
+
+
+def test_near_surface_grid_carries_channels_evaluated_where_the_first_one_is():
+    from lim_ros.geometry.grid import evaluate_near_surface
+
+    full = evaluate_on_grid(_sphere_with_position, 48)
+    fast = evaluate_near_surface(_sphere_with_position, 48, 12)
+    assert fast.shape == (48, 48, 48, 4)
+    assert torch.allclose(fast[..., 0], evaluate_near_surface(_two_spheres, 48, 12), atol=1e-6)
+    near = full[..., 0].abs() < 2.0 / 47
+    assert torch.equal(fast[near], full[near])
+    # away from the band the position channels are the coarse grid's, upsampled: the same
+    assert torch.allclose(fast[..., 1:], full[..., 1:], atol=1e-5)
+
+
+def test_sample_grid_reads_nodes_exactly_and_interpolates_linearly_between():
+    from lim_ros.geometry.grid import sample_grid
+
+    grid = evaluate_on_grid(_sphere_with_position, 9, half_size=2.0)
+    nodes = grid_points(9, 2.0)
+    assert torch.allclose(sample_grid(grid, nodes, 2.0), grid.reshape(-1, 4), atol=1e-6)
+    inside = torch.rand(100, 3, generator=torch.Generator().manual_seed(0)) * 3.0 - 1.5
+    assert torch.allclose(sample_grid(grid, inside, 2.0)[:, 1:], inside, atol=1e-5)
+    assert sample_grid(grid[..., 0], inside, 2.0).shape == (100,)
+    outside = torch.tensor([[5.0, 0.0, 0.0]])  # beyond the box: the nearest border value
+    assert torch.allclose(sample_grid(grid, outside, 2.0)[0, 1:], torch.tensor([2.0, 0.0, 0.0]))
+    points = inside.clone().requires_grad_(True)
+    sample_grid(grid, points, 2.0)[:, 1].sum().backward()
+    assert torch.allclose(points.grad, torch.tensor([1.0, 0.0, 0.0]).expand(100, 3), atol=1e-5)
