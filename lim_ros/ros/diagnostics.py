@@ -27,7 +27,7 @@ ERROR_KINDS = (
     'bad_shape',  # a keyframe refused: image sizes differ, bad cameras, over max_buffer_mb
     'stamp',  # an invalid or repeated stamp
     'query_outside',  # a query for a stamp outside the buffer
-    'bad_request',  # a query with invalid sizes
+    'bad_request',  # a query with invalid sizes or a stamp that is no time
     'tracking',  # a tracked mesh that could not be started or moved (no surface at the anchor)
     'internal',  # an unexpected exception (a bug): logged with its traceback
 )

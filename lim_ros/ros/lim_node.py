@@ -231,6 +231,7 @@ class LimNode(Node):
                   response: QueryReconstruction.Response) -> QueryReconstruction.Response:
         """Answer with points and mesh at ``request.stamp``; success false, and why, if not."""
         start = time.perf_counter()
+        stamp = None
         try:
             stamp = stamp_to_ns(request.stamp.sec, request.stamp.nanosec)
             count = request.num_points or self.settings.engine.num_points
@@ -245,8 +246,8 @@ class LimNode(Node):
             response.message = (f'reconstructed at {reconstruction.stamp_ns} ns: '
                                 f'{len(reconstruction.points.points)} points, '
                                 f'{reconstruction.mesh.num_faces} triangles')
-        except StampError as e:
-            response = self._refuse('query_outside', e)
+        except StampError as e:  # a stamp that is no time at all is a bad request
+            response = self._refuse('bad_request' if stamp is None else 'query_outside', e)
         except LimError as e:
             response = self._refuse('bad_request', e)
         except Exception as e:

@@ -13,11 +13,13 @@ import subprocess
 import sys
 import time
 
+from builtin_interfaces.msg import Time
 from lim_ros.errors import CheckpointError, ConfigError, LimError
 from lim_ros.metrics.geometry import chamfer
 from lim_ros.ros import parameters
 from lim_ros.ros.lim_node import LimNode
 from lim_ros_msgs.msg import IndexedMesh
+from lim_ros_msgs.srv import QueryReconstruction
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
@@ -161,10 +163,14 @@ def test_query_inside_and_outside_the_buffer(lim_harness):
     assert len(response.points.data) == 0 and len(response.mesh.vertices) == 0
     response = h.query(inside, mesh_resolution=4)
     assert not response.success and 'mesh_resolution' in response.message
+    future = h.client.call_async(QueryReconstruction.Request(  # not a time: a bad request
+        stamp=Time(sec=1, nanosec=2_000_000_000)))
+    h.spin_until(future.done, 'the query response')
+    assert not future.result().success and 'nanosec' in future.result().message
 
     counters = h.node.counters.snapshot()
-    assert counters.errors['query_outside'] == 1 and counters.errors['bad_request'] == 1
-    assert counters.queries == 4 and counters.last_query_ms > 0
+    assert counters.errors['query_outside'] == 1 and counters.errors['bad_request'] == 2
+    assert counters.queries == 5 and counters.last_query_ms > 0
 
 
 def test_bad_input_is_counted_and_the_node_keeps_working(lim_harness):
