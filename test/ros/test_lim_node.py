@@ -8,6 +8,7 @@ counted while the node keeps working.
 """
 
 import os
+from pathlib import Path
 import signal
 import subprocess
 import sys
@@ -315,6 +316,9 @@ def test_monocular_input_from_one_camera_publishes_points_and_a_mesh(lim_harness
     ('input_mode', 'monocular', 'input_mode: monocular takes exactly one camera'),
     ('monocular_views', 'both', 'monocular_views'),
     ('track_search', 'global', 'track_search'),
+    ('track_grid', 8, 'track_grid'),
+    ('publish_lag', 1e300, 'publish_lag'),
+    ('lrm_checkpoint', str(Path(__file__).resolve().parents[2] / 'README.md'), 'corrupt'),
 ])
 def test_bad_parameters_refuse_to_start(ros_context, node_suffix, name, value, expected):
     with pytest.raises(LimError) as raised:
