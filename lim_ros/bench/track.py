@@ -53,7 +53,7 @@ import time
 from lim_ros.bench.report import report
 from lim_ros.cameras import Cameras, rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
-from lim_ros.engine.tracking import MeshTracker, TrackedMesh, TrackingConfig
+from lim_ros.engine.tracking import check_track_grid, MeshTracker, TrackedMesh, TrackingConfig
 from lim_ros.errors import ConfigError
 from lim_ros.geometry.raster import render_textured
 from lim_ros.geometry.registration import mesh_edges, register_step, RegistrationConfig
@@ -102,7 +102,7 @@ class TrackBenchConfig:
 
     def __post_init__(self) -> None:
         """Refuse a keyframe gap that does not divide the duration, and a bad grid."""
-        replace(self.tracking, track_grid=self.track_grid)  # validates it
+        check_track_grid(self.track_grid)
         intervals = self.duration / self.keyframe_gap if self.keyframe_gap > 0 else 0.0
         if not (math.isfinite(intervals) and intervals >= 1.0
                 and abs(intervals - round(intervals)) < 1e-6):
@@ -117,12 +117,16 @@ class TrackBenchConfig:
     @property
     def trackers(self) -> tuple[str, ...]:
         """Return the methods that run a `MeshTracker`, `GRID_TRACKER` with ``track_grid``."""
-        return TRACKERS + ((GRID_TRACKER,) if self.track_grid else ())
+        return TRACKERS + self._grid_rows
 
     @property
     def methods(self) -> tuple[str, ...]:
         """Return every method scored, `GRID_TRACKER` last with ``track_grid``."""
-        return METHODS + self.trackers[len(TRACKERS):]
+        return METHODS + self._grid_rows
+
+    @property
+    def _grid_rows(self) -> tuple[str, ...]:
+        return (GRID_TRACKER,) if self.track_grid else ()
 
 
 @dataclass

@@ -27,6 +27,11 @@ def _positive_int(name: str, value: object, minimum: int = 1,
                           f'got {value!r}')
 
 
+def check_mesh_resolution(value: object) -> None:
+    """Raise ConfigError unless ``value`` is a marching-cubes grid in [8, MAX_MESH_RESOLUTION]."""
+    _positive_int('mesh_resolution', value, 8, MAX_MESH_RESOLUTION)
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """What the engine loads, how long it remembers, and how it extracts geometry."""
@@ -78,7 +83,7 @@ class EngineConfig:
         if not 0.0 < float(self.max_buffer_mb) < math.inf:
             raise ConfigError(f'max_buffer_mb: expected a positive number, '
                               f'got {self.max_buffer_mb!r}')
-        _positive_int('mesh_resolution', self.mesh_resolution, 8, MAX_MESH_RESOLUTION)
+        check_mesh_resolution(self.mesh_resolution)
         _positive_int('mesh_target_faces', self.mesh_target_faces, 0)
         _positive_int('num_points', self.num_points, 1, MAX_NUM_POINTS)
         _positive_int('cache_size', self.cache_size, 0)

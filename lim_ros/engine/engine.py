@@ -19,7 +19,7 @@ import time
 
 from lim_ros.cameras import Cameras
 from lim_ros.engine.assets import DEFAULT_GENERATOR, DEFAULT_LIM, DEFAULT_LRM, shipped_model
-from lim_ros.engine.config import EngineConfig, MAX_MESH_RESOLUTION
+from lim_ros.engine.config import check_mesh_resolution, EngineConfig
 from lim_ros.engine.extraction import (
     colours_at,
     FIELD_CHANNELS,
@@ -33,7 +33,7 @@ from lim_ros.engine.interpolation import interpolator
 from lim_ros.engine.keyframe_buffer import Insertion, Keyframe, KeyframeBuffer
 from lim_ros.engine.preprocess import model_inputs
 from lim_ros.engine.volume import Volume
-from lim_ros.errors import ConfigError, ShapeError, StampError
+from lim_ros.errors import ShapeError, StampError
 from lim_ros.geometry.grid import sample_grid
 from lim_ros.geometry.mesh import Mesh
 from lim_ros.geometry.registration import SurfaceField
@@ -207,9 +207,7 @@ class ReconstructionEngine:
         :raises ConfigError: for a resolution outside [8, ``MAX_MESH_RESOLUTION``].
         """
         stamp, r = self.resolve(stamp_ns), resolution or self.config.mesh_resolution
-        if isinstance(r, bool) or not isinstance(r, int) or not 8 <= r <= MAX_MESH_RESOLUTION:
-            raise ConfigError(f'mesh_resolution: expected an integer in [8, '
-                              f'{MAX_MESH_RESOLUTION}], got {r!r}')
+        check_mesh_resolution(r)
         return self._cached(('mesh', stamp, r), lambda: self._mesh(stamp, r))
 
     def points(self, stamp_ns: int, count: int | None = None,

@@ -34,16 +34,16 @@ class PointCloud:
     colours: torch.Tensor  # (N, 3) float32 RGB in [0, 1]
 
 
-def _near_surface(fn: Callable[[torch.Tensor], torch.Tensor], planes: torch.Tensor,
-                  resolution: int) -> torch.Tensor:
+def _near_surface(fn: Callable[[torch.Tensor], torch.Tensor], resolution: int,
+                  device: torch.device) -> torch.Tensor:
     """Evaluate ``fn`` (channel 0: the SDF) on the unit cube's grid, exactly near the surface."""
     coarse = max(MIN_COARSE, resolution // COARSE_FACTOR)
-    return evaluate_near_surface(fn, resolution, coarse, device=planes.device)
+    return evaluate_near_surface(fn, resolution, coarse, device=device)
 
 
 def sdf_grid(decode: Decoder, planes: torch.Tensor, resolution: int) -> torch.Tensor:
     """Return the decoded SDF (R, R, R) on the unit cube's grid (`lim_ros.geometry.grid`)."""
-    return _near_surface(lambda p: decode(planes, p[None]).sdf[0], planes, resolution)
+    return _near_surface(lambda p: decode(planes, p[None]).sdf[0], resolution, planes.device)
 
 
 def field_grid(decode: Decoder, planes: torch.Tensor, resolution: int) -> torch.Tensor:
@@ -58,7 +58,7 @@ def field_grid(decode: Decoder, planes: torch.Tensor, resolution: int) -> torch.
         out = decode(planes, points[None])
         return torch.cat([out.sdf[0, :, None], out.albedo[0], out.canonical[0]], dim=-1)
 
-    return _near_surface(fields, planes, resolution)
+    return _near_surface(fields, resolution, planes.device)
 
 
 @torch.no_grad()

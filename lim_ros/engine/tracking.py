@@ -41,6 +41,14 @@ SEARCHES = ('canonical', 'local', 'register')
 MIN_TRACK_GRID, MAX_TRACK_GRID = 16, 256  # track_grid's samples per side, when not 0
 
 
+def check_track_grid(value: object) -> None:
+    """Raise ConfigError unless ``value`` is 0 or in [MIN_TRACK_GRID, MAX_TRACK_GRID]."""
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not (value == 0 or MIN_TRACK_GRID <= value <= MAX_TRACK_GRID):
+        raise ConfigError(f'track_grid: expected 0 or an integer in [{MIN_TRACK_GRID}, '
+                          f'{MAX_TRACK_GRID}], got {value!r}')
+
+
 @dataclass(frozen=True)
 class TrackingConfig:
     """Track and texture settings; the node's parameters carry the same names."""
@@ -68,11 +76,7 @@ class TrackingConfig:
         if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= 4096:
             raise ConfigError(f'track_texture_size: expected an integer in [8, 4096], '
                               f'got {size!r}')
-        grid = self.track_grid
-        if isinstance(grid, bool) or not isinstance(grid, int) \
-                or not (grid == 0 or MIN_TRACK_GRID <= grid <= MAX_TRACK_GRID):
-            raise ConfigError(f'track_grid: expected 0 or an integer in [{MIN_TRACK_GRID}, '
-                              f'{MAX_TRACK_GRID}], got {grid!r}')
+        check_track_grid(self.track_grid)
         for name in ('track_checker_cell', 'track_substep', 'track_reanchor_error'):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
