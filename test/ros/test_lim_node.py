@@ -24,7 +24,7 @@ from lim_ros_msgs.srv import QueryReconstruction
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from ros.lim_harness import CAMERAS, image_msg, LATCHED, scene, SIZE
+from ros.lim_harness import CAMERAS, image_msg, info_msg, LATCHED, scene, SIZE
 from sensor_msgs.msg import Image
 import torch
 from visualization_msgs.msg import Marker
@@ -211,6 +211,24 @@ def test_bad_input_is_counted_and_the_node_keeps_working(lim_harness):
     first, last = h.node.engine.span
     assert h.query((first + last) // 2).success
     assert errors['internal'] == 0 and errors['stamp'] == 0
+
+
+def test_a_keyframe_of_mixed_image_sizes_is_counted_and_the_node_keeps_working(lim_harness):
+    h = lim_harness()
+    counters = h.node.counters
+    half = SIZE // 2
+    small_info = info_msg(scene().K[3] * np.array([[0.5], [0.5], [1.0]]), h.now_ns(), 'cam3',
+                          height=half, width=half)
+    h.info_publishers['cam3'].publish(small_info)
+    camera = h.node.camera_inputs[3]
+    h.spin_until(lambda: camera.info.width == half, 'the half-size CameraInfo')
+    stamp = h.send_images(cameras=CAMERAS[:3])
+    h.image_publishers['cam3'].publish(image_msg(scene().images[3][::2, ::2].copy(), stamp,
+                                                 'cam3'))
+    h.spin_until(lambda: counters.errors['bad_shape'] >= 1, 'a bad_shape error')
+    assert counters.keyframes == 0 and counters.errors['camera_info_mismatch'] == 0
+    h.feed_until(lambda: counters.outputs >= 1, 'outputs once the sizes agree again')
+    assert counters.errors['internal'] == 0 and counters.errors['bad_shape'] == 1
 
 
 def test_stamps_going_back_reset_the_buffer(lim_harness):
