@@ -182,8 +182,8 @@ def test_a_looping_bag_restarts_the_buffer_the_output_grid_and_the_track(
         stamps_of_track.setdefault(mesh.track_id, []).append(mesh.stamp_ns)
     assert summary.tracks == len(stamps_of_track) >= 2  # going back starts a track
     assert all(len(set(s)) == len(s) for s in stamps_of_track.values())
-    clouds = [parse_point_cloud_cdr(raw) for _, raw, _ in _messages(tmp_path / 'out',
-                                                                   POINTS_TOPIC)]
+    clouds = [parse_point_cloud_cdr(raw)
+              for _, raw, _ in _messages(tmp_path / 'out', POINTS_TOPIC)]
     assert sorted(c.stamp_ns for c in clouds) == sorted(2 * one_pass)
     assert all(np.isfinite(c.points).all() for c in clouds)
 
