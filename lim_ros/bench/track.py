@@ -39,7 +39,10 @@ true surface keep their offset). Methods:
 Scores per instant, in % of the diagonal of the true positions' bounding box: ``error``, the
 mean distance of tracked vertices to their true positions (`correspondence_error`), and
 ``drift``, how far the material under each vertex at t lies from the material its texel was
-baked from (the world's map from t back to the anchor time), i.e. how far the texture slid.
+baked from (the world's map from t back to the anchor time), i.e. how far the texture slid;
+and ``far``, the share of vertices whose error passes `FAR` (10 % of the diagonal: on another
+part, or lost), reported at the last instant, where a mean hides whether a few vertices are
+far off or all are a little.
 Milliseconds per frame leave out the engine's marching-cubes mesh of the frame, which
 the trackers and ``nearest`` use (and the node extracts for ``~/mesh`` anyway).
 """
@@ -65,7 +68,7 @@ from lim_ros.geometry.tracking import (
     track_step,
     TrackerConfig,
 )
-from lim_ros.metrics.correspondence import bbox_diagonal_of, correspondence_error
+from lim_ros.metrics.correspondence import bbox_diagonal_of, correspondence_errors
 from lim_ros.metrics.geometry import sample_mesh_surface
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.dynamic_object import DynamicObject
@@ -81,6 +84,7 @@ TRACKERS = ('canonical', 'register', 'canonical_one_track', 'register_one_track'
 GRID_TRACKER = 'register_one_track_grid'  # a row of its own with TrackBenchConfig.track_grid
 NEVER = 1e9  # a re-anchoring error no track reaches, metres
 FLOOR_SAMPLES = 200_000  # surface samples for ``surface_floor``
+FAR = 10.0  # % of the diagonal: a vertex off by more is on another part or lost
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class SequenceScores:
     family: str  # the object's family
     error: dict[str, list[float]]
     drift: dict[str, list[float]]
+    far: dict[str, list[float]]  # % of the vertices off by more than `FAR`
     seconds: dict[str, float]
     reanchors: dict[str, int]
 
@@ -145,14 +150,17 @@ def _seconds(stamp_ns: int) -> float:
 
 
 def _score(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
-           positions: torch.Tensor) -> tuple[float, float]:
-    """Return (error, drift) in % of the true bounding-box diagonal at t."""
+           positions: torch.Tensor) -> tuple[float, float, float]:
+    """
+    Return (error, drift, far): the first two in % of the true bounding-box diagonal at t, far
+    the % of vertices whose error passes `FAR`.
+    """
     true = obj.canonical(anchor, t_anchor, t)
     diagonal = bbox_diagonal_of(true)
-    error = correspondence_error(positions, true, diagonal)
+    errors = correspondence_errors(positions, true, diagonal)
     back = obj.canonical(positions, t, t_anchor)
-    drift = correspondence_error(back, anchor, diagonal)
-    return error, drift
+    drift = float(correspondence_errors(back, anchor, diagonal).mean())
+    return float(errors.mean()), drift, 100.0 * float((errors > FAR).double().mean())
 
 
 def chord_positions(obj: DynamicObject, anchor: torch.Tensor, t: float,
@@ -206,6 +214,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
             cfg.registration)
     error = {m: [] for m in cfg.methods}
     drift = {m: [] for m in cfg.methods}
+    far = {m: [] for m in cfg.methods}
     seconds = dict.fromkeys(cfg.methods, 0.0)
 
     def timed_track(name: str, stamp: int) -> TrackedMesh:
@@ -241,11 +250,11 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         surface = volume.to_unit(mesh.vertices)
         tracked = {name: timed_track(name, stamp) for name in cfg.trackers}
         for name in cfg.trackers:
-            e, d = _score(obj, volume.to_unit(tracked[name].anchor.vertices),
-                          _seconds(tracked[name].anchor.stamp_ns), t,
-                          volume.to_unit(tracked[name].vertices))
-            error[name].append(e)
-            drift[name].append(d)
+            scores = _score(obj, volume.to_unit(tracked[name].anchor.vertices),
+                            _seconds(tracked[name].anchor.stamp_ns), t,
+                            volume.to_unit(tracked[name].vertices))
+            for table, value in zip((error, drift, far), scores):
+                table[name].append(value)
         begin = time.perf_counter()
         nearest = nearest_neighbour_step(nearest, surface)
         seconds['nearest'] += time.perf_counter() - begin
@@ -279,14 +288,13 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
                                 ('register_oracle_field', registered),
                                 ('pose_chord', chord_positions(obj, source, t, cfg)),
                                 ('surface_floor', floor)):
-            e, d = _score(obj, source, 0.0, t, positions)
-            error[name].append(e)
-            drift[name].append(d)
+            for table, value in zip((error, drift, far), _score(obj, source, 0.0, t, positions)):
+                table[name].append(value)
         if figure is not None and index % 2 == 0:
             draw(tracked, oracle)
     if figure is not None:
         figure.extend(rows)
-    return SequenceScores(obj.family, error, drift, seconds,
+    return SequenceScores(obj.family, error, drift, far, seconds,
                           {name: trackers[name].tracks_started - 1 for name in cfg.trackers})
 
 
@@ -340,6 +348,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
             rows.append({
                 'split': split, 'method': name, 'error_%': float(error.mean()),
                 'error_at_end_%': float(error[-1]), 'drift_%': float(drift.mean()),
+                'far_at_end_%': float(np.mean([r.far[name][-1] for r in results])),
                 're_anchors': sum(r.reanchors.get(name, 0) for r in results),
                 'ms_per_frame': 1e3 * float(np.mean([r.seconds[name] for r in results]))
                 / cfg.frames,

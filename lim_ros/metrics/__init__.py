@@ -6,7 +6,11 @@ All functions take torch tensors on any device, validate them (raising
 dataclasses.
 """
 
-from lim_ros.metrics.correspondence import bbox_diagonal_of, correspondence_error
+from lim_ros.metrics.correspondence import (
+    bbox_diagonal_of,
+    correspondence_error,
+    correspondence_errors,
+)
 from lim_ros.metrics.geometry import (
     chamfer,
     ChamferResult,
@@ -23,6 +27,7 @@ __all__ = [
     'chamfer',
     'ChamferResult',
     'correspondence_error',
+    'correspondence_errors',
     'f_score',
     'FScoreResult',
     'gaussian_window',

@@ -22,21 +22,19 @@ def bbox_diagonal_of(points: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(points.amax(dim=0) - points.amin(dim=0)))
 
 
-def correspondence_error(
+def correspondence_errors(
     pred: torch.Tensor, true: torch.Tensor, bbox_diagonal: float | None = None
-) -> float:
+) -> torch.Tensor:
     """
-    Compute the mean Euclidean correspondence error as a percentage of a bounding-box diagonal.
+    Return every point's correspondence error (N,), float64, in percent of a diagonal.
 
-    Convention: row i of `pred` corresponds to row i of `true`; the error is
-    ``100 * mean_i ||pred_i - true_i|| / D`` where D is `bbox_diagonal` if given, else the
+    Row i is ``100 * ||pred_i - true_i|| / D`` where D is `bbox_diagonal` if given, else the
     diagonal of the axis-aligned bounding box of `true`. So 1.0 means "off by 1 % of the
-    object's size" on average. Computed in float64.
+    object's size".
 
     :param pred: predicted positions, shape (N, 3), N >= 1, finite.
     :param true: true positions, shape (N, 3), finite.
     :param bbox_diagonal: normalising length, positive and finite; None uses `true`'s box.
-    :returns: mean error in percent of the diagonal.
     :raises ShapeError: if the inputs have the wrong or different shapes, are empty or not
         finite, or if `bbox_diagonal` is None and `true` has a zero-size bounding box.
     :raises ConfigError: if `bbox_diagonal` is given but not a positive finite number.
@@ -51,4 +49,15 @@ def correspondence_error(
     else:
         diagonal = _positive_finite('bbox_diagonal', bbox_diagonal)
     offsets = pred.detach().double() - true.detach().to(pred.device).double()
-    return 100.0 * float(torch.linalg.vector_norm(offsets, dim=-1).mean()) / diagonal
+    return 100.0 * torch.linalg.vector_norm(offsets, dim=-1) / diagonal
+
+
+def correspondence_error(
+    pred: torch.Tensor, true: torch.Tensor, bbox_diagonal: float | None = None
+) -> float:
+    """
+    Compute the mean correspondence error in percent of a bounding-box diagonal.
+
+    The mean of `correspondence_errors` (same arguments, same errors raised), in float64.
+    """
+    return float(correspondence_errors(pred, true, bbox_diagonal).mean())

@@ -1,7 +1,7 @@
 """Tests for lim_ros.metrics.correspondence: known offsets on a known box."""
 
 from lim_ros.errors import ConfigError, ShapeError
-from lim_ros.metrics import bbox_diagonal_of, correspondence_error
+from lim_ros.metrics import bbox_diagonal_of, correspondence_error, correspondence_errors
 import pytest
 import torch
 
@@ -25,6 +25,17 @@ def test_mixed_offsets_average_euclidean_distances():
     pred = BOX.clone()
     pred[0] += torch.tensor([3.0, 4.0, 0.0])  # distance 5, the other seven 0
     assert correspondence_error(pred, BOX) == pytest.approx(100.0 * (5.0 / 8.0) / 13.0)
+
+
+def test_per_point_errors_are_each_points_distance_and_average_to_the_mean():
+    pred = BOX.clone()
+    pred[0] += torch.tensor([3.0, 4.0, 0.0])
+    errors = correspondence_errors(pred, BOX, bbox_diagonal=5.0)
+    assert errors.shape == (8,) and errors.dtype == torch.float64
+    assert errors.tolist() == pytest.approx([100.0] + [0.0] * 7)
+    assert correspondence_error(pred, BOX, 5.0) == pytest.approx(float(errors.mean()))
+    with pytest.raises(ShapeError, match='^true:'):
+        correspondence_errors(pred, BOX[:7])
 
 
 def test_explicit_diagonal_overrides_the_box():
