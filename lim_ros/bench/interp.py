@@ -44,7 +44,7 @@ import statistics
 import time
 
 import imageio.v3 as iio
-from lim_ros.bench.report import report
+from lim_ros.bench.report import mean_of_known, report
 from lim_ros.cameras import Cameras
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.data.preview import grid
@@ -208,8 +208,8 @@ def gap_closed(per_sequence: dict[str, np.ndarray]) -> dict[str, tuple[float, fl
         return float(np.mean(shares)) if shares else float('nan')
 
     count = len(per_sequence['linear'])
-    means = {m: np.nanmean(v, axis=0) for m, v in per_sequence.items()}
-    left_out_means = [{m: np.nanmean(np.delete(v, i, axis=0), axis=0)
+    means = {m: mean_of_known(v, axis=0) for m, v in per_sequence.items()}
+    left_out_means = [{m: mean_of_known(np.delete(v, i, axis=0), axis=0)
                        for m, v in per_sequence.items()} for i in range(count)] \
         if count > 1 else []
     found = {}
@@ -248,8 +248,8 @@ def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path,
                     seconds[name] += r.seconds[name]
                 by_alpha = np.array([[[a[k] for k in METRICS] for a in r.scores[name]]
                                      for r in results])  # (sequence, instant, metric)
-                per_sequence[name] = np.nanmean(by_alpha, axis=1)
-                means = np.nanmean(by_alpha, axis=0)
+                per_sequence[name] = mean_of_known(by_alpha, axis=1)
+                means = mean_of_known(by_alpha, axis=0)
                 for alpha, values in zip(FRACTIONS[1:-1], means):
                     per_alpha.append({'split': split, 'motion': label, 'method': name,
                                       'alpha': alpha, **dict(zip(METRICS, map(float, values)))})

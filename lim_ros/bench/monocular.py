@@ -32,7 +32,7 @@ import time
 
 import imageio.v3 as iio
 from lim_ros.bench.interp import FRACTIONS, METRICS
-from lim_ros.bench.report import report
+from lim_ros.bench.report import mean_of_known, report
 from lim_ros.cameras import Cameras, orbit
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.data.preview import grid
@@ -180,7 +180,7 @@ def run(lrm: LRM, generator: PipelineGenerator, cfg: MonocularBenchConfig, out: 
             for part in ('keyframes', 'between'):
                 values = np.array([[[a[k] for k in METRICS] for a in r[mode][part]]
                                    for r in results])
-                means = np.nanmean(values.reshape(-1, len(METRICS)), axis=0)
+                means = mean_of_known(values.reshape(-1, len(METRICS)), axis=0)
                 prefix = 'recon' if part == 'keyframes' else 'interp'
                 row.update({f'{prefix}_{k}': float(v) for k, v in zip(METRICS, means)})
             rows.append(row)

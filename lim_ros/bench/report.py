@@ -5,6 +5,7 @@ from pathlib import Path
 import platform
 import time
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 import torch
@@ -19,6 +20,19 @@ def environment() -> dict:
         'threads': torch.get_num_threads(),
         'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
+
+
+def mean_of_known(values: object, axis: int | None = None) -> np.ndarray:
+    """
+    Return the mean over ``axis`` of the values that are not NaN, NaN where none is.
+
+    As ``np.nanmean``, without its warning where a slice is all NaN (a metric that is
+    undefined for every sequence of a group, e.g. the Chamfer distance of an empty surface).
+    """
+    values = np.asarray(values, dtype=float)
+    known = ~np.isnan(values)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(known, values, 0.0).sum(axis=axis) / known.sum(axis=axis)
 
 
 def report(title: str, rows: list[dict], out: Path) -> None:

@@ -152,8 +152,10 @@ def _seconds(stamp_ns: int) -> float:
 def _score(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
            positions: torch.Tensor) -> tuple[float, float, float]:
     """
-    Return (error, drift, far): the first two in % of the true bounding-box diagonal at t, far
-    the % of vertices whose error passes `FAR`.
+    Return (error, drift, far) of ``positions`` (V, 3) at t.
+
+    Error and drift are in % of the true bounding-box diagonal at t; far is the % of vertices
+    whose error passes `FAR`.
     """
     true = obj.canonical(anchor, t_anchor, t)
     diagonal = bbox_diagonal_of(true)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import imageio.v3 as iio
-from lim_ros.bench.report import report
+from lim_ros.bench.report import mean_of_known, report
 from lim_ros.cameras import Cameras
 from lim_ros.data.dataset import DataConfig, WorldDataset, WorldSample
 from lim_ros.data.preview import grid
@@ -181,7 +181,7 @@ def run(model: LRM, cfg: LRMEvalConfig, out: Path, figures: Path | None = None,
         for method in METHODS:
             values = {k: [s[method][k] for s in scores] for k in scores[0][method]}
             rows.append({'split': split, 'method': method, 'objects': len(scores),
-                         **{k: float(np.nanmean(v)) for k, v in values.items()}})
+                         **{k: float(mean_of_known(v)) for k, v in values.items()}})
     report(f'eval lrm: {cfg.input_views} input views, grid {cfg.grid_resolution}^3, '
            f'F-score at {cfg.f_score_tau} m', rows, out)
     return rows
