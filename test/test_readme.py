@@ -31,3 +31,10 @@ def test_lim_example_runs():
     namespace = run_example('### Train, benchmark, use')
     assert namespace['mid'].planes.shape == namespace['k0'].planes.shape
     assert namespace['field'].sdf.shape == (1, 1)
+
+
+def test_every_image_the_readme_shows_is_in_the_repository():
+    shown = re.findall(r'!\[[^\]]*\]\(([^)]+)\)', README.read_text())
+    assert 'docs/tracking_evidence/held_out.png' in shown
+    missing = [path for path in shown if not (README.parent / path).is_file()]
+    assert not missing, missing
