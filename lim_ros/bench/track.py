@@ -233,7 +233,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     oracle_target = obj.canonical(source, 0.0, 0.0)
     oracle, nearest = source, source
     edges, exact_albedo = mesh_edges(anchor_mesh.faces), obj.colour(source, 0.0)
-    registered, velocity = source, None
+    registered, velocity, edge_weights = source, None, None
     rows: list[list[np.ndarray]] = [[], [], []]
 
     def draw(tracked: dict[str, TrackedMesh], oracle: torch.Tensor) -> None:
@@ -279,9 +279,9 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
 
         step = register_step(surface_field, source, exact_albedo, edges,
                              extrapolate(registered, velocity, cfg.duration / cfg.frames),
-                             cfg.registration)
+                             cfg.registration, edge_weights)
         velocity = (step.positions - registered) * cfg.frames / cfg.duration
-        registered = step.positions
+        registered, edge_weights = step.positions, step.edge_weights
         seconds['register_oracle_field'] += time.perf_counter() - begin
         floor = nearest_neighbour_step(obj.canonical(source, 0.0, t),
                                        surface_samples(surface, mesh.faces))

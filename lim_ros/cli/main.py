@@ -181,7 +181,8 @@ def _bench_track(args: argparse.Namespace) -> None:
                          registration=RegistrationConfig(**{
                              name: value for name, value in (
                                  ('rigid_steps', args.rigid_steps),
-                                 ('colour_weight', args.colour_weight)) if value is not None})),
+                                 ('colour_weight', args.colour_weight),
+                                 ('edge_tolerance', args.edge_tolerance)) if value is not None})),
         args.out, args.figures)
 
 
@@ -401,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument('--colour-weight', type=float, default=None,
                        help='weight of the anchor-colour term in the register rows (0: shape '
                        'only; default: as the tracker)')
+    track.add_argument('--edge-tolerance', type=float, default=None,
+                       help='misfit, in rest lengths, at which an edge of the register rows '
+                       'weighs half (edges stretched past it give way; 0: they never do; '
+                       'default: as the tracker)')
     track.add_argument('--reanchor-error', type=float, default=0.03,
                        help='metres of mean residual that start a new track (lost vertices '
                        'start one too)')

@@ -104,8 +104,10 @@ class MeshTracker:
         self.registration = registration or RegistrationConfig()
         self.tracks_started = 0
         self._anchor: TrackAnchor | None = None
-        # for 'register': the anchor's mesh edges (E, 2), unit-cube vertices and albedo (V, 3)
+        # for 'register': the anchor's mesh edges (E, 2), unit-cube vertices and albedo (V, 3),
+        # and the edges' weights (E,) after the last step (None: none yet)
         self._edges = self._rest = self._albedo = torch.empty(0)
+        self._edge_weights: torch.Tensor | None = None
         self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
         self._stamp = -1
         # 'local' and 'register': unit-cube velocity (V, 3) per second over the last sub-step
@@ -153,7 +155,7 @@ class MeshTracker:
             if self.config.track_search == 'register':
                 self._edges = mesh_edges(mesh.faces).to(self.engine.device)
                 self._albedo = self.engine.surface_field(stamp, grid)(unit)[1]
-                self._rest = unit
+                self._rest, self._edge_weights = unit, None
         self.tracks_started += 1
         self._anchor = TrackAnchor(self.tracks_started, stamp, atlas,
                                    atlas.expand(mesh.vertices.float()), texture, canonical)
@@ -194,7 +196,10 @@ class MeshTracker:
     def _local_step(self, stamp: int, start: torch.Tensor) -> TrackStep:
         """Move the vertices from ``start`` (V, 3) onto the geometry at ``stamp``."""
         if self.config.track_search == 'register':
-            return register_step(self.engine.surface_field(stamp, self.config.track_grid),
-                                 self._rest, self._albedo, self._edges, start, self.registration)
+            step = register_step(self.engine.surface_field(stamp, self.config.track_grid),
+                                 self._rest, self._albedo, self._edges, start, self.registration,
+                                 self._edge_weights)
+            self._edge_weights = step.edge_weights
+            return step
         return track_step(self.engine.correspondence_field(stamp, self.config.track_grid),
                           self._anchor.canonical, start, self.unit_tracker_config)

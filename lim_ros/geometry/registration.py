@@ -12,14 +12,21 @@ moves the vertices x (N, 3) of a track from a start to the minimum of
            + rigidity * sum_(i,j) ||(x_i - x_j) - R_i (p_i - p_j)||^2
 
 over the mesh edges (i, j) in both directions, with p (N, 3) the anchor positions, a (N, 3)
-the anchor albedo and R_i vertex i's rotation. First the whole mesh is moved rigidly to the
-minimum of the first two terms (`rigid_alignment`: Gauss-Newton on a rotation about the
-vertices' centroid and a translation, point-to-plane as in ICP), which takes up the motion
-shared by all parts; then, as in as-rigid-as-possible surface modelling
-(Sorkine & Alexa 2007), the rotations (closed form: SVD of each vertex's edge covariance) and
-the positions (Adam steps, the field's gradients from autograd) are updated in turn. Unlike
-`lim_ros.geometry.tracking`, nothing here needs a canonical head that carries motion; the
-registration is local, so updates go in short time steps.
+the anchor albedo and R_i vertex i's rotation. Edges give way: each edge's term is weighted
+by w_ij = σ² / (σ² + m_ij²) (Geman-McClure on its misfit m_ij, σ = ``edge_tolerance`` times
+its rest length, updated with the rotations), never above its weight at the previous step,
+so an edge that gave way stays loose for the rest of the track. Parts that touch at the
+anchor are joined by the anchor mesh's triangles; when they move apart, the edges between
+them stretch far past what a rotation explains and stop dragging one part onto the other.
+
+First the whole mesh is moved rigidly to the minimum of the first two terms
+(`rigid_alignment`: Gauss-Newton on a rotation about the vertices' centroid and a
+translation, point-to-plane as in ICP), which takes up the motion shared by all parts; then,
+as in as-rigid-as-possible surface modelling (Sorkine & Alexa 2007), the rotations (closed
+form: SVD of each vertex's edge covariance) and the positions (Adam steps, the field's
+gradients from autograd) are updated in turn. Unlike `lim_ros.geometry.tracking`, nothing
+here needs a canonical head that carries motion; the registration is local, so updates go in
+short time steps.
 """
 
 from collections.abc import Callable
@@ -44,6 +51,7 @@ class RegistrationConfig:
     rigidity: float = 1.0  # weight of the as-rigid-as-possible term
     colour_weight: float = 0.1  # weight of the anchor-colour term
     rigid_steps: int = 8  # Levenberg-Marquardt steps of the rigid alignment first; 0: none
+    edge_tolerance: float = 1.0  # σ of the edges' weights, in rest lengths; 0: edges never give
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
@@ -55,10 +63,17 @@ class RegistrationConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 < value < float('inf'):
                 raise ConfigError(f'{name}: expected a positive finite number, got {value!r}')
-        if not isinstance(self.colour_weight, (int, float)) \
-                or not 0.0 <= self.colour_weight < float('inf'):
-            raise ConfigError(f'colour_weight: expected a finite number >= 0, '
-                              f'got {self.colour_weight!r}')
+        for name in ('colour_weight', 'edge_tolerance'):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value < float('inf'):
+                raise ConfigError(f'{name}: expected a finite number >= 0, got {value!r}')
+
+
+@dataclass(frozen=True)
+class RegistrationStep(TrackStep):
+    """A `register_step`'s result, with the edges' weights that the next step starts from."""
+
+    edge_weights: torch.Tensor  # (E,) in [0, 1]: each edge's weight in the rigidity term
 
 
 def mesh_edges(faces: torch.Tensor) -> torch.Tensor:
@@ -158,18 +173,31 @@ def rigid_alignment(field: SurfaceField, albedo: torch.Tensor, start: torch.Tens
     return x
 
 
+def _check_edge_weights(edge_weights: torch.Tensor | None, count: int,
+                        device: torch.device) -> torch.Tensor:
+    """Return ``edge_weights`` (E,) checked to lie in [0, 1], or ones for a new track."""
+    if edge_weights is None:
+        return torch.ones(count, device=device)
+    check_shape('edge_weights', tuple(edge_weights.shape), (count,))
+    if not bool(((edge_weights >= 0.0) & (edge_weights <= 1.0)).all()):
+        raise ShapeError('edge_weights: expected weights in [0, 1]')
+    return edge_weights.float()
+
+
 def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
-                  edges: torch.Tensor, start: torch.Tensor,
-                  config: RegistrationConfig) -> TrackStep:
+                  edges: torch.Tensor, start: torch.Tensor, config: RegistrationConfig,
+                  edge_weights: torch.Tensor | None = None) -> RegistrationStep:
     """
     Move the anchor mesh from ``start`` (N, 3) onto ``field``'s surface; see the module.
 
     ``rest`` (N, 3) and ``albedo`` (N, 3) are the vertices' anchor positions and colours,
-    ``edges`` (E, 2) their mesh edges (`mesh_edges`). The step's residual is each vertex's
-    rigidity misfit (`TrackStep.residual`), its SDF the field's at the result.
+    ``edges`` (E, 2) their mesh edges (`mesh_edges`), ``edge_weights`` (E,) the previous
+    step's `RegistrationStep.edge_weights` (None: a new track, every weight 1). The step's
+    residual is each vertex's rigidity misfit over all its edges (`TrackStep.residual`: torn
+    edges count), its SDF the field's at the result.
 
-    :raises ShapeError: on tensors of the wrong shapes, non-finite points or edge indices out
-        of range.
+    :raises ShapeError: on tensors of the wrong shapes, non-finite points, edge indices out
+        of range or edge weights outside [0, 1].
     """
     n = check_points('rest', rest).shape[0]
     for name, value in (('albedo', albedo), ('start', start)):
@@ -177,17 +205,23 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
     check_shape('edges', tuple(edges.shape), (None, 2))
     if edges.numel() and (int(edges.min()) < 0 or int(edges.max()) >= n):
         raise ShapeError(f'edges: expected indices in [0, {n})')
+    carried = _check_edge_weights(edge_weights, edges.shape[0], rest.device)
     rest, albedo = rest.float(), albedo.float()
     aligned = rigid_alignment(field, albedo, start, config.colour_weight, config.rigid_steps)
     x = aligned.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([x], lr=config.learning_rate)
     source, target = edges[:, 0], edges[:, 1]
+    tolerance = (config.edge_tolerance * (rest[source] - rest[target]).norm(dim=-1)) ** 2
+    weights = carried
     for _ in range(config.rounds):
         turned = _turned_rest_edges(rest, x.detach(), edges)
+        if config.edge_tolerance:
+            misfit = ((x.detach()[source] - x.detach()[target] - turned) ** 2).sum(dim=-1)
+            weights = torch.minimum(carried, tolerance / (tolerance + misfit).clamp(min=1e-12))
         for _ in range(config.steps):
             with torch.enable_grad():  # callers may run under no_grad
-                energy = _fit_energy(field, albedo, x, config.colour_weight) \
-                    + config.rigidity * ((x[source] - x[target] - turned) ** 2).sum()
+                energy = _fit_energy(field, albedo, x, config.colour_weight) + config.rigidity \
+                    * (weights[:, None] * (x[source] - x[target] - turned) ** 2).sum()
                 optimiser.zero_grad()
                 energy.backward()
             optimiser.step()
@@ -196,4 +230,5 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
     positions = x.detach()
     with torch.no_grad():
         sdf = field(positions)[0]
-    return TrackStep(positions, _rigidity_residual(rest, positions, edges), sdf.float())
+    return RegistrationStep(positions, _rigidity_residual(rest, positions, edges), sdf.float(),
+                            weights)

@@ -118,7 +118,8 @@ def test_a_start_is_carried_on_at_the_last_velocity_inside_the_cube():
 
 @pytest.mark.parametrize('field, value', [
     ('rounds', 0), ('steps', 1.5), ('learning_rate', 0.0), ('rigidity', float('inf')),
-    ('colour_weight', -1.0), ('rigid_steps', -1), ('rigid_steps', True)])
+    ('colour_weight', -1.0), ('rigid_steps', -1), ('rigid_steps', True),
+    ('edge_tolerance', -0.5), ('edge_tolerance', float('nan')), ('edge_tolerance', 'loose')])
 def test_bad_settings_are_refused_by_name(field, value):
     with pytest.raises(ConfigError, match=field):
         RegistrationConfig(**{field: value})
@@ -137,3 +138,52 @@ def test_bad_inputs_are_refused_by_name(sphere):
     with pytest.raises(ShapeError, match='edges'):
         register_step(field, vertices, albedo, edges + vertices.shape[0], vertices,
                       RegistrationConfig())
+
+
+def two_balls(gap: float):
+    """Return the SDF field of two balls of radius 0.2 side by side on x, ``gap`` apart."""
+    def field(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        left = (points - torch.tensor([-0.2 - gap / 2, 0.0, 0.0])).norm(dim=-1) - 0.2
+        right = (points - torch.tensor([0.2 + gap / 2, 0.0, 0.0])).norm(dim=-1) - 0.2
+        return torch.minimum(left, right), torch.full_like(points, 0.5)
+
+    return field
+
+
+def test_parts_that_touch_at_the_anchor_come_apart_where_edges_give_way():
+    # two balls 0.02 apart at the anchor: at 40^3 the mesh joins them by a neck of triangles;
+    # then they part by 0.1 per step, 0.5 in all, each ball keeping its own material
+    anchor = extract_mesh(evaluate_on_grid(lambda p: two_balls(0.02)(p)[0], 40))
+    rest, edges = anchor.vertices, mesh_edges(anchor.faces)
+    assert rest[:, 0].min() < -0.35 and rest[:, 0].max() > 0.35 and len(edges)
+    albedo = torch.full_like(rest, 0.5)
+    true = rest + torch.sign(rest[:, :1]) * torch.tensor([0.25, 0.0, 0.0])
+
+    def track(config: RegistrationConfig):
+        positions, velocity, weights = rest, None, None
+        for gap in (0.12, 0.22, 0.32, 0.42, 0.52):
+            step = register_step(two_balls(gap), rest, albedo, edges,
+                                 extrapolate(positions, velocity, 1.0), config, weights)
+            velocity = step.positions - positions
+            positions, weights = step.positions, step.edge_weights
+        return positions, weights
+
+    stiff, ones = track(RegistrationConfig(colour_weight=0.0, edge_tolerance=0.0))
+    loose, weights = track(RegistrationConfig(colour_weight=0.0))
+    assert torch.equal(ones, torch.ones(len(edges)))
+    assert weights.shape == (len(edges),) and 0.0 <= float(weights.min())
+    # the neck's edges gave way, the balls' own did not
+    neck = (rest[edges[:, 0], 0] * rest[edges[:, 1], 0] <= 0.0)
+    assert float(weights[neck].max()) < 0.1 < 0.9 < float(weights[~neck].median())
+    stiff_error = float((stiff - true).norm(dim=-1).mean())
+    loose_error = float((loose - true).norm(dim=-1).mean())
+    assert loose_error < 0.5 * stiff_error and loose_error < 0.03, (loose_error, stiff_error)
+
+
+def test_edge_weights_of_another_mesh_or_outside_zero_one_are_refused(sphere):
+    vertices, edges = sphere
+    field, albedo = moved_sphere(0.0)[0], painted(vertices)
+    for weights in (torch.ones(len(edges) - 1), torch.full((len(edges),), 1.5)):
+        with pytest.raises(ShapeError, match='edge_weights'):
+            register_step(field, vertices, albedo, edges, vertices, RegistrationConfig(),
+                          weights)
