@@ -12,10 +12,11 @@ moves the vertices x (N, 3) of a track from a start to the minimum of
            + rigidity * sum_(i,j) ||(x_i - x_j) - R_i (p_i - p_j)||^2
 
 over the mesh edges (i, j) in both directions, with p (N, 3) the anchor positions, a (N, 3)
-the anchor albedo and R_i vertex i's rotation. Edges give way: each edge's term is weighted
-by w_ij = σ² / (σ² + m_ij²) (Geman-McClure on its misfit m_ij, σ = ``edge_tolerance`` times
-its rest length, updated with the rotations), never above its weight at the previous step,
-so an edge that gave way stays loose for the rest of the track. Parts that touch at the
+the anchor albedo and R_i vertex i's rotation. With ``edge_tolerance`` σ > 0 (default 0:
+off) edges give way: each edge's term is weighted by w_ij = σ_ij² / (σ_ij² + m_ij²)
+(Geman-McClure on its misfit m_ij, σ_ij = σ times its rest length, updated with the
+rotations), never above its weight at the previous step, so an edge that gave way stays
+loose for the rest of the track. Parts that touch at the
 anchor are joined by the anchor mesh's triangles; when they move apart, the edges between
 them stretch far past what a rotation explains and stop dragging one part onto the other.
 
@@ -51,7 +52,7 @@ class RegistrationConfig:
     rigidity: float = 1.0  # weight of the as-rigid-as-possible term
     colour_weight: float = 0.1  # weight of the anchor-colour term
     rigid_steps: int = 8  # Levenberg-Marquardt steps of the rigid alignment first; 0: none
-    edge_tolerance: float = 1.0  # σ of the edges' weights, in rest lengths; 0: edges never give
+    edge_tolerance: float = 0.0  # σ of the edges' weights, in rest lengths; 0: they never give
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""

@@ -168,8 +168,8 @@ def test_parts_that_touch_at_the_anchor_come_apart_where_edges_give_way():
             positions, weights = step.positions, step.edge_weights
         return positions, weights
 
-    stiff, ones = track(RegistrationConfig(colour_weight=0.0, edge_tolerance=0.0))
-    loose, weights = track(RegistrationConfig(colour_weight=0.0))
+    stiff, ones = track(RegistrationConfig(colour_weight=0.0))  # the default: 0, off
+    loose, weights = track(RegistrationConfig(colour_weight=0.0, edge_tolerance=1.0))
     assert torch.equal(ones, torch.ones(len(edges)))
     assert weights.shape == (len(edges),) and 0.0 <= float(weights.min())
     # the neck's edges gave way, the balls' own did not
