@@ -210,11 +210,10 @@ def gap_closed(per_sequence: dict[str, np.ndarray]) -> dict[str, tuple[float, fl
     count = len(per_sequence['linear'])
     means = {m: mean_of_known(v, axis=0) for m, v in per_sequence.items()}
     left_out_means = [{m: mean_of_known(np.delete(v, i, axis=0), axis=0)
-                       for m, v in per_sequence.items()} for i in range(count)] \
-        if count > 1 else []
+                       for m, v in per_sequence.items()} for i in range(count)]
     found = {}
     for name in per_sequence:
-        left_out = (np.array([closed(m, name) for m in left_out_means]) if left_out_means
+        left_out = (np.array([closed(m, name) for m in left_out_means]) if count > 1
                     else np.array([np.nan]))
         error = float(np.sqrt((count - 1) / count * np.sum((left_out - left_out.mean()) ** 2)))
         found[name] = (closed(means, name), error)

@@ -68,7 +68,11 @@ from lim_ros.geometry.tracking import (
     track_step,
     TrackerConfig,
 )
-from lim_ros.metrics.correspondence import bbox_diagonal_of, correspondence_errors
+from lim_ros.metrics.correspondence import (
+    bbox_diagonal_of,
+    correspondence_error,
+    correspondence_errors,
+)
 from lim_ros.metrics.geometry import sample_mesh_surface
 from lim_ros.render.sphere_tracer import render
 from lim_ros.world.dynamic_object import DynamicObject
@@ -161,7 +165,7 @@ def _score(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
     diagonal = bbox_diagonal_of(true)
     errors = correspondence_errors(positions, true, diagonal)
     back = obj.canonical(positions, t, t_anchor)
-    drift = float(correspondence_errors(back, anchor, diagonal).mean())
+    drift = correspondence_error(back, anchor, diagonal)
     return float(errors.mean()), drift, 100.0 * float((errors > FAR).double().mean())
 
 
