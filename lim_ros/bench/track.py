@@ -206,7 +206,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     """
     volume = engine.volume
     stamps = [round(cfg.duration * i / cfg.frames * 1e9) for i in range(cfg.frames + 1)]
-    registering = replace(cfg.tracking, track_search='register')
+    registering = replace(cfg.tracking, track_search='register',
+                          track_colour_weight=cfg.registration.colour_weight)
     keep_lost = TrackerConfig(lost_fraction=1.0)
     trackers = {'canonical': MeshTracker(engine, cfg.tracking),
                 'register': MeshTracker(engine, registering, registration=cfg.registration),

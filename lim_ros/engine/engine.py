@@ -18,7 +18,7 @@ import threading
 import time
 
 from lim_ros.cameras import Cameras
-from lim_ros.engine.assets import DEFAULT_GENERATOR, DEFAULT_LIM, DEFAULT_LRM, shipped_model
+from lim_ros.engine.assets import DEFAULT_GENERATOR, DEFAULT_LIM, DEFAULT_LRM, model_path
 from lim_ros.engine.config import check_mesh_resolution, EngineConfig
 from lim_ros.engine.extraction import (
     colours_at,
@@ -92,18 +92,18 @@ class ReconstructionEngine:
         """
         self.config = config
         self.device = torch.device(config.device)
-        path = config.lrm_checkpoint or shipped_model(DEFAULT_LRM)
-        self.lrm = (lrm if lrm is not None else load_lrm(path)).to(self.device).eval()
+        self.lrm = (lrm if lrm is not None else load_lrm(
+            model_path(config.lrm_checkpoint, DEFAULT_LRM))).to(self.device).eval()
         if config.interpolation == 'lim':
             if lim is None:
-                lim = load_lim(config.lim_checkpoint or shipped_model(DEFAULT_LIM))
+                lim = load_lim(model_path(config.lim_checkpoint, DEFAULT_LIM))
             lim.config.check_lrm(self.lrm.config)
             lim = lim.to(self.device).eval()
         self.generator = None
         if config.input_mode == 'monocular' and config.monocular_views == 'generated':
             if generator is None:
                 generator = load_generator(
-                    config.generator_checkpoint or shipped_model(DEFAULT_GENERATOR),
+                    model_path(config.generator_checkpoint, DEFAULT_GENERATOR),
                     self.device, config.generator_steps, config.generator_seed,
                     config.generator_trust_code)
             self.generator = generator

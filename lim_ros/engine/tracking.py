@@ -61,6 +61,7 @@ class TrackingConfig:
     track_reanchor_error: float = 0.03  # metres: mean residual that starts a new track
     track_search: str = 'canonical'  # 'canonical', 'local' or 'register' (module docstring)
     track_grid: int = 0  # 0: the decoder at every step; R: fields read from an R^3 grid
+    track_colour_weight: float = 0.1  # register: weight of the anchor-colour term; 0: shape
 
     def __post_init__(self) -> None:
         """Validate every field; raise ConfigError naming the first bad one."""
@@ -82,6 +83,11 @@ class TrackingConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not 0.0 < value < math.inf:
                 raise ConfigError(f'{name}: expected a positive finite number, got {value!r}')
+        weight = self.track_colour_weight
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
+                or not 0.0 <= weight < math.inf:
+            raise ConfigError(f'track_colour_weight: expected a finite number >= 0, '
+                              f'got {weight!r}')
 
 
 class MeshTracker:
@@ -94,14 +100,16 @@ class MeshTracker:
         Track geometry answered by ``engine``.
 
         ``tracker`` tunes the canonical updates and re-anchoring, ``registration`` the
-        ``register`` search's updates.
+        ``register`` search's updates; their colour term's weight is always
+        ``config.track_colour_weight``.
         """
         self.engine = engine
         self.config = config
         self.unit_tracker_config = replace(  # the tracker works in the unit cube
             tracker or TrackerConfig(),
             reanchor_error=config.track_reanchor_error / engine.volume.half_size)
-        self.registration = registration or RegistrationConfig()
+        self.registration = replace(registration or RegistrationConfig(),
+                                    colour_weight=config.track_colour_weight)
         self.tracks_started = 0
         self._anchor: TrackAnchor | None = None
         # for 'register': the anchor's mesh edges (E, 2), unit-cube vertices and albedo (V, 3),

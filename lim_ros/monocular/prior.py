@@ -8,10 +8,9 @@ are RGB in [0, 1], object on white.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from lim_ros.cameras import Cameras
-from lim_ros.engine.assets import shipped_model
+from lim_ros.engine.assets import DEFAULT_LRM, model_path
 from lim_ros.engine.extraction import triplane_field
 from lim_ros.models.lrm import load_lrm, LRM
 from lim_ros.render.sphere_tracer import render
@@ -37,6 +36,4 @@ class RenderedPrior:
 def load_prior(lrm: str, grid_resolution: int,
                device: torch.device | str = 'cpu') -> RenderedPrior:
     """Load the prior of LRM ``lrm``: a path, or the file name of a shipped model."""
-    path = Path(lrm)
-    return RenderedPrior(load_lrm(path if path.is_file() else shipped_model(lrm), device),
-                         grid_resolution)
+    return RenderedPrior(load_lrm(model_path(lrm, DEFAULT_LRM), device), grid_resolution)

@@ -58,13 +58,15 @@ def _one_of(values) -> dict:
 # name: (description, extra descriptor fields). One entry per dataclass field (a test checks).
 SPECS: dict[str, tuple[str, dict]] = {
     # EngineConfig
-    'lrm_checkpoint': ('LRM checkpoint file (.safetensors); empty: the shipped '
+    'lrm_checkpoint': ('LRM checkpoint file (.safetensors), or a shipped one by file name '
+                       '(lrm_evidence.safetensors); empty: the shipped '
                        'models/lrm_base.safetensors', {}),
     'interpolation': ('how triplanes are interpolated between keyframes: lim (the Large '
                       'Interpolator Model), linear, nearest or triplane_flow (both keyframes '
                       'warped along the flow between their planes)', _one_of(METHODS)),
-    'lim_checkpoint': ('LIM checkpoint file (.safetensors), used by interpolation lim; empty: '
-                       'the shipped models/lim_base.safetensors', {}),
+    'lim_checkpoint': ('LIM checkpoint file (.safetensors), or a shipped one by file name, '
+                       'used by interpolation lim; empty: the shipped '
+                       'models/lim_base.safetensors', {}),
     'device': ('torch device of the models and the keyframe buffer: cpu, cuda or cuda:N', {}),
     'input_mode': ('multiview: each keyframe is the posed views of all cameras; monocular: '
                    'one camera (cameras has one name), see monocular_views',
@@ -72,9 +74,10 @@ SPECS: dict[str, tuple[str, dict]] = {
     'monocular_views': ('monocular input: generated (the LRM sees the view and the views a '
                         'multi-view diffusion model generates from it) or direct (the LRM sees '
                         'the single view)', _one_of(MONOCULAR_VIEWS)),
-    'generator_checkpoint': ('multi-view generator: our .safetensors checkpoint or a local '
-                             'diffusers pipeline folder (Zero123++ style, with lim_views.json); '
-                             'empty: the shipped models/mvdiff_prior.safetensors', {}),
+    'generator_checkpoint': ('multi-view generator: our .safetensors checkpoint (or a shipped '
+                             'one by file name) or a local diffusers pipeline folder (Zero123++ '
+                             'style, with lim_views.json); empty: the shipped '
+                             'models/mvdiff_prior.safetensors', {}),
     'generator_steps': ("the generator's denoising steps; 0: its default", _int_range(0)),
     'generator_seed': ("seed of the generator's initial noise, the same for every frame",
                        _int_range(0)),
@@ -130,6 +133,10 @@ SPECS: dict[str, tuple[str, dict]] = {
                    'decoded once per stamp on an R^3 grid near the surface and read '
                    'trilinearly (several times faster, approximate)',
                    _int_range(0, MAX_TRACK_GRID)),
+    'track_colour_weight': ('track_search register: weight of the term that keeps each '
+                            "vertex's anchor colour; 0: shape only (better with the shipped "
+                            "LRMs' low-contrast albedo, see the README)",
+                            _range(0.0, UNBOUNDED)),
     # RosOptions
     'pose_source': ('where camera poses come from: parameters (camera_poses) or tf (the '
                     'camera_info frame_id in volume_frame at the image stamp; needs tf2_ros)',

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from lim_ros.bag.params import load_parameters
 from lim_ros.engine import EngineConfig
+from lim_ros.engine.tracking import TrackingConfig
 from lim_ros.errors import ConfigError
 from lim_ros.stream.config import StreamConfig
 from lim_ros.stream.settings import RosOptions, settings_from_values
@@ -17,6 +18,16 @@ def test_shipped_params_file_gives_the_defaults():
     assert params.engine == EngineConfig()
     assert params.stream.cameras == StreamConfig().cameras
     assert params.stream.poses().allclose(StreamConfig().poses(), atol=1e-6)
+    assert params.ros == RosOptions()
+
+
+def test_the_register_preset_changes_only_what_it_names():
+    params = load_parameters(REPO / 'config' / 'lim_register.yaml')
+    assert params.tracking == TrackingConfig(track_search='register', track_grid=96,
+                                             track_colour_weight=0.0)
+    assert params.engine == EngineConfig(lrm_checkpoint='lrm_evidence.safetensors',
+                                         max_buffer_mb=512.0)
+    assert params.stream.keyframe_rate == params.stream.publish_rate == 10.0
     assert params.ros == RosOptions()
 
 

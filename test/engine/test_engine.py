@@ -1,6 +1,5 @@
 """The engine end to end with the shipped LRM: keyframes in, geometry at any stamp out."""
 
-from pathlib import Path
 
 from engine.scene import camera_images, OBJECT
 from lim_ros.cameras import Cameras
@@ -156,10 +155,10 @@ def test_lim_checkpoints_are_checked_against_the_lrm(tmp_path):
 
 
 def test_the_evidence_lrm_runs_in_the_engine_and_lim_moves_its_evidence():
-    models = Path(__file__).resolve().parents[2] / 'models'
-    config = EngineConfig(lrm_checkpoint=str(models / 'lrm_evidence.safetensors'),
-                          mesh_resolution=32, num_points=1000, interpolation='lim',
-                          lim_checkpoint=str(models / 'lim_base.safetensors'))
+    # shipped checkpoints named by file name alone, as in config/lim_register.yaml
+    config = EngineConfig(lrm_checkpoint='lrm_evidence.safetensors', mesh_resolution=32,
+                          num_points=1000, interpolation='lim',
+                          lim_checkpoint='lim_base.safetensors')
     engine = ReconstructionEngine(config)
     for t in (0.0, 0.5):
         images, cameras = camera_images(t)

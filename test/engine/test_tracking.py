@@ -68,8 +68,12 @@ def _material_error(anchor: torch.Tensor, positions: torch.Tensor, t: float) -> 
     return float((positions - true).norm(dim=-1).mean())
 
 
-def test_the_register_search_follows_the_material_better_than_standing_still(engine):
-    tracker = MeshTracker(engine, replace(NO_REANCHOR, track_search='register'), KEEP_LOST)
+@pytest.mark.parametrize('colour_weight', [0.1, 0.0])  # the default, and shape only
+def test_the_register_search_follows_the_material_better_than_standing_still(engine,
+                                                                             colour_weight):
+    tracker = MeshTracker(engine, replace(NO_REANCHOR, track_search='register',
+                                          track_colour_weight=colour_weight), KEEP_LOST)
+    assert tracker.registration.colour_weight == colour_weight
     first = tracker.tracked_mesh(T0)
     tracked = tracker.tracked_mesh(T0 + 3 * SECOND // 10)  # three sub-steps
     assert tracked.anchor is first.anchor and not tracked.new_track
@@ -159,6 +163,9 @@ def test_bad_tracking_settings_are_refused_naming_them():
     for grid in (8, 257, True, 32.0):
         with pytest.raises(ConfigError, match='track_grid'):
             TrackingConfig(track_grid=grid)
+    for weight in (-0.1, float('nan'), float('inf'), True, '0'):
+        with pytest.raises(ConfigError, match='track_colour_weight'):
+            TrackingConfig(track_colour_weight=weight)
 
 
 def test_fields_read_from_a_grid_match_the_decoder_near_the_surface(engine):

@@ -28,6 +28,7 @@ from ros.lim_harness import CAMERAS, image_msg, info_msg, LATCHED, scene, SIZE
 from sensor_msgs.msg import Image
 import torch
 from visualization_msgs.msg import Marker
+import yaml
 
 pytestmark = pytest.mark.ros
 
@@ -135,6 +136,23 @@ def test_tracked_mesh_by_registration_keeps_its_faces_on_the_surface(lim_harness
     assert first.stamp_ns < last.stamp_ns and np.array_equal(first.faces, last.faces)
     assert first.vertices.shape == last.vertices.shape
     assert chamfer(torch.from_numpy(last.vertices), scene().surface).l1 < CHAMFER_BOUND
+    assert h.node.counters.snapshot().total_errors == 0
+
+
+def test_the_register_preset_tracks_by_registration_on_the_evidence_lrm(lim_harness):
+    with open(Path(__file__).resolve().parents[2] / 'config' / 'lim_register.yaml') as f:
+        preset = yaml.safe_load(f)['lim_node']['ros__parameters']
+    # its keyframe every 0.1 s needs a GPU; on the test's one CPU thread, fewer keyframes and
+    # outputs, and a buffer long enough that the slow tracker's stamps are still in it
+    h = lim_harness(**{**preset, 'keyframe_rate': 2.0}, publish_rate=2.0, publish_lag=1.0,
+                    max_keyframes=32, track_texture_size=64, track_substep=0.5)
+    assert h.node.engine.lrm.config.evidence_samples > 0
+    assert h.node._tracker.registration.colour_weight == preset['track_colour_weight'] == 0.0
+    h.feed_until(lambda: len(_latest_track(h.tracked)) >= 2, 'two tracked meshes of one track',
+                 timeout_s=120)
+    same = _latest_track(h.tracked)
+    assert np.array_equal(same[0].faces, same[-1].faces)
+    assert chamfer(torch.from_numpy(same[-1].vertices), scene().surface).l1 < CHAMFER_BOUND
     assert h.node.counters.snapshot().total_errors == 0
 
 
@@ -335,6 +353,7 @@ def test_monocular_input_from_one_camera_publishes_points_and_a_mesh(lim_harness
     ('monocular_views', 'both', 'monocular_views'),
     ('track_search', 'global', 'track_search'),
     ('track_grid', 8, 'track_grid'),
+    ('track_colour_weight', -0.5, 'track_colour_weight'),
     ('publish_lag', 1e300, 'publish_lag'),
     ('lrm_checkpoint', str(Path(__file__).resolve().parents[2] / 'README.md'), 'corrupt'),
 ])
