@@ -42,7 +42,9 @@ mean distance of tracked vertices to their true positions (`correspondence_error
 baked from (the world's map from t back to the anchor time), i.e. how far the texture slid;
 and ``far``, the share of vertices whose error passes `FAR` (10 % of the diagonal: on another
 part, or lost), reported at the last instant, where a mean hides whether a few vertices are
-far off or all are a little.
+far off or all are a little; ``far_elsewhere``, the share that is far off *and* on another
+part than its material's (the world's nearest part at t, `DynamicObject.part_at`): what is
+left of ``far`` slid along its own part.
 Milliseconds per frame leave out the engine's marching-cubes mesh of the frame, which
 the trackers and ``nearest`` use (and the node extracts for ``~/mesh`` anyway).
 """
@@ -145,6 +147,7 @@ class SequenceScores:
     error: dict[str, list[float]]
     drift: dict[str, list[float]]
     far: dict[str, list[float]]  # % of the vertices off by more than `FAR`
+    far_elsewhere: dict[str, list[float]]  # ... and on another part than their material's
     seconds: dict[str, float]
     reanchors: dict[str, int]
 
@@ -153,20 +156,24 @@ def _seconds(stamp_ns: int) -> float:
     return stamp_ns * 1e-9
 
 
-def _score(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
-           positions: torch.Tensor) -> tuple[float, float, float]:
+def score_positions(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
+           positions: torch.Tensor) -> tuple[float, float, float, float]:
     """
-    Return (error, drift, far) of ``positions`` (V, 3) at t.
+    Return (error, drift, far, far_elsewhere) of ``positions`` (V, 3) at t.
 
     Error and drift are in % of the true bounding-box diagonal at t; far is the % of vertices
-    whose error passes `FAR`.
+    whose error passes `FAR`, far_elsewhere the % of those that also lie on another part than
+    the material they stand for.
     """
     true = obj.canonical(anchor, t_anchor, t)
     diagonal = bbox_diagonal_of(true)
     errors = correspondence_errors(positions, true, diagonal)
     back = obj.canonical(positions, t, t_anchor)
     drift = correspondence_error(back, anchor, diagonal)
-    return float(errors.mean()), drift, 100.0 * float((errors > FAR).double().mean())
+    far = errors > FAR
+    elsewhere = far & (obj.part_at(positions, t) != obj.part_at(anchor, t_anchor))
+    return (float(errors.mean()), drift, 100.0 * float(far.double().mean()),
+            100.0 * float(elsewhere.double().mean()))
 
 
 def chord_positions(obj: DynamicObject, anchor: torch.Tensor, t: float,
@@ -222,6 +229,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     error = {m: [] for m in cfg.methods}
     drift = {m: [] for m in cfg.methods}
     far = {m: [] for m in cfg.methods}
+    far_elsewhere = {m: [] for m in cfg.methods}
     seconds = dict.fromkeys(cfg.methods, 0.0)
 
     def timed_track(name: str, stamp: int) -> TrackedMesh:
@@ -257,10 +265,10 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         surface = volume.to_unit(mesh.vertices)
         tracked = {name: timed_track(name, stamp) for name in cfg.trackers}
         for name in cfg.trackers:
-            scores = _score(obj, volume.to_unit(tracked[name].anchor.vertices),
+            scores = score_positions(obj, volume.to_unit(tracked[name].anchor.vertices),
                             _seconds(tracked[name].anchor.stamp_ns), t,
                             volume.to_unit(tracked[name].vertices))
-            for table, value in zip((error, drift, far), scores):
+            for table, value in zip((error, drift, far, far_elsewhere), scores):
                 table[name].append(value)
         begin = time.perf_counter()
         nearest = nearest_neighbour_step(nearest, surface)
@@ -295,13 +303,14 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
                                 ('register_oracle_field', registered),
                                 ('pose_chord', chord_positions(obj, source, t, cfg)),
                                 ('surface_floor', floor)):
-            for table, value in zip((error, drift, far), _score(obj, source, 0.0, t, positions)):
+            for table, value in zip((error, drift, far, far_elsewhere),
+                                    score_positions(obj, source, 0.0, t, positions)):
                 table[name].append(value)
         if figure is not None and index % 2 == 0:
             draw(tracked, oracle)
     if figure is not None:
         figure.extend(rows)
-    return SequenceScores(obj.family, error, drift, far, seconds,
+    return SequenceScores(obj.family, error, drift, far, far_elsewhere, seconds,
                           {name: trackers[name].tracks_started - 1 for name in cfg.trackers})
 
 
@@ -356,6 +365,8 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
                 'split': split, 'method': name, 'error_%': float(error.mean()),
                 'error_at_end_%': float(error[-1]), 'drift_%': float(drift.mean()),
                 'far_at_end_%': float(np.mean([r.far[name][-1] for r in results])),
+                'far_elsewhere_at_end_%': float(np.mean([r.far_elsewhere[name][-1]
+                                                         for r in results])),
                 're_anchors': sum(r.reanchors.get(name, 0) for r in results),
                 'ms_per_frame': 1e3 * float(np.mean([r.seconds[name] for r in results]))
                 / cfg.frames,

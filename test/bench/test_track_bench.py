@@ -8,13 +8,15 @@ from lim_ros.bench.track import (
     GRID_TRACKER,
     METHODS,
     run,
+    score_positions,
     SequenceScores,
     TrackBenchConfig,
 )
 from lim_ros.engine.tracking import TrackingConfig
 from lim_ros.errors import ConfigError
-from lim_ros.world.families import HELD_OUT_FAMILIES, SEEN_FAMILIES
+from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
 import pytest
+import torch
 
 
 def test_every_method_on_both_splits(tmp_path):
@@ -46,6 +48,7 @@ def test_every_method_on_both_splits(tmp_path):
             assert by[name]['re_anchors'] == 0 and by[name]['error_at_end_%'] > 0.0
         for row in by.values():
             assert row['drift_%'] >= 0.0 and 0.0 <= row['far_at_end_%'] <= 100.0
+            assert 0.0 <= row['far_elsewhere_at_end_%'] <= row['far_at_end_%']
         # at the keyframe of 1 s the exact pose puts no vertex far off; the exact-field tracker
         # leaves no more far off than vertices that never move
         assert by['pose_chord']['far_at_end_%'] == 0.0
@@ -96,10 +99,32 @@ def test_bad_field_grids_are_refused(grid):
 def test_family_rows_average_each_family_over_its_own_sequences():
     def scores(family: str, value: float) -> SequenceScores:
         curve = {m: [value, 3.0 * value] for m in METHODS}  # mean over the instants: 2 value
-        return SequenceScores(family, curve, curve, curve, dict.fromkeys(METHODS, 0.0), {})
+        return SequenceScores(family, curve, curve, curve, curve, dict.fromkeys(METHODS, 0.0),
+                              {})
 
     results = [scores('worm', 1.0), scores('tumbler', 5.0), scores('worm', 2.0)]
     rows = family_rows('seen', results)
     assert [(r['family'], r['sequences']) for r in rows] == [('worm', 2), ('tumbler', 1)]
     assert rows[0]['nearest'] == pytest.approx(3.0) and rows[1]['nearest'] == pytest.approx(10.0)
     assert all(r['split'] == 'seen' and set(METHODS) <= set(r) for r in rows)
+
+
+def test_far_vertices_on_another_part_are_told_from_those_that_slid_along_their_own():
+    obj = make_object('quadruped', 60_000)
+    samples = obj.surface_samples(0.0, 4000, torch.Generator().manual_seed(0))
+    anchor, part = samples.points, samples.part
+    true = obj.canonical(anchor, 0.0, 1.0)
+    assert score_positions(obj, anchor, 0.0, 1.0, true)[2:] == (0.0, 0.0)
+    # every vertex of the body (part 0) put where the body's material farthest from it is:
+    # far off, but still on the body
+    body = torch.nonzero(part == 0)[:, 0]
+    slid = true.clone()
+    slid[body] = true[body][torch.cdist(true[body], true[body]).argmax(dim=1)]
+    _, _, far, elsewhere = score_positions(obj, anchor, 0.0, 1.0, slid)
+    assert far > 0.0 and elsewhere < 0.1 * far
+    # every vertex of the body put on the material of another part: far off, elsewhere
+    others = torch.nonzero(part != 0)[:, 0]
+    lost = true.clone()
+    lost[body] = true[others][torch.cdist(true[body], true[others]).argmax(dim=1)]
+    _, _, far, elsewhere = score_positions(obj, anchor, 0.0, 1.0, lost)
+    assert far > 0.0 and elsewhere == pytest.approx(far, rel=0.1)

@@ -92,3 +92,14 @@ def test_spline_motion_matches_the_object_at_both_ends_and_nears_it_between():
     miss = {name: (moved.sdf(points, 1.125) - obj.sdf(points, 1.125)).abs().mean()
             for name, moved in (('spline', spline), ('chord', chord))}
     assert miss['spline'] < 0.5 * miss['chord']
+
+
+@pytest.mark.parametrize('t', [0.0, 0.7])
+def test_part_at_names_the_part_of_surface_samples(t):
+    obj = make_object('quadruped', 5)
+    samples = obj.surface_samples(t, 500, torch.Generator().manual_seed(2))
+    found = obj.part_at(samples.points, t)
+    assert found.shape == samples.part.shape and found.dtype == torch.long
+    # a sample where two parts touch may be as near the other one
+    assert float((found == samples.part).double().mean()) > 0.95
+    assert len(torch.unique(found)) == obj.num_parts
