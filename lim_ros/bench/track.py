@@ -157,7 +157,7 @@ def _seconds(stamp_ns: int) -> float:
 
 
 def score_positions(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t: float,
-           positions: torch.Tensor) -> tuple[float, float, float, float]:
+                    positions: torch.Tensor) -> tuple[float, float, float, float]:
     """
     Return (error, drift, far, far_elsewhere) of ``positions`` (V, 3) at t.
 
@@ -266,8 +266,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         tracked = {name: timed_track(name, stamp) for name in cfg.trackers}
         for name in cfg.trackers:
             scores = score_positions(obj, volume.to_unit(tracked[name].anchor.vertices),
-                            _seconds(tracked[name].anchor.stamp_ns), t,
-                            volume.to_unit(tracked[name].vertices))
+                                     _seconds(tracked[name].anchor.stamp_ns), t,
+                                     volume.to_unit(tracked[name].vertices))
             for table, value in zip((error, drift, far, far_elsewhere), scores):
                 table[name].append(value)
         begin = time.perf_counter()

@@ -198,7 +198,7 @@ class DynamicObject:
         return part_colour(rest, part, self.colours)
 
     def part_at(self, points: torch.Tensor, t: float) -> torch.Tensor:
-        """Index (N,) of the part whose material is at world points (N, 3) at time t: the nearest."""
+        """Return the part (N,) whose material is at world points (N, 3) at t: the nearest."""
         return self._locate(points, t)[2]
 
     def canonical(self, points: torch.Tensor, t: float, t_ref: float = 0.0) -> torch.Tensor:
