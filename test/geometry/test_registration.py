@@ -169,7 +169,9 @@ def test_parts_that_touch_at_the_anchor_come_apart_where_edges_give_way():
         return positions, weights
 
     stiff, ones = track(RegistrationConfig(colour_weight=0.0))  # the default: 0, off
-    loose, weights = track(RegistrationConfig(colour_weight=0.0, edge_tolerance=1.0))
+    # at sigma = 1 one ball's far side stays behind or not with the thread count (rounding);
+    # at 0.5 the neck gives way early enough on 1 and 2 threads and on 38-44^3 anchors
+    loose, weights = track(RegistrationConfig(colour_weight=0.0, edge_tolerance=0.5))
     assert torch.equal(ones, torch.ones(len(edges)))
     assert weights.shape == (len(edges),) and 0.0 <= float(weights.min())
     # the neck's edges gave way, the balls' own did not
