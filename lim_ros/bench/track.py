@@ -226,11 +226,13 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         trackers[GRID_TRACKER] = MeshTracker(engine, replace(
             registering, track_reanchor_error=NEVER, track_grid=cfg.track_grid), keep_lost,
             cfg.registration)
-    error = {m: [] for m in cfg.methods}
-    drift = {m: [] for m in cfg.methods}
-    far = {m: [] for m in cfg.methods}
-    far_elsewhere = {m: [] for m in cfg.methods}
+    # per method, one value per instant of each of `score_positions`' four scores
+    error, drift, far, far_elsewhere = ({m: [] for m in cfg.methods} for _ in range(4))
     seconds = dict.fromkeys(cfg.methods, 0.0)
+
+    def record(name: str, scores: tuple[float, float, float, float]) -> None:
+        for table, value in zip((error, drift, far, far_elsewhere), scores):
+            table[name].append(value)
 
     def timed_track(name: str, stamp: int) -> TrackedMesh:
         begin = time.perf_counter()
@@ -265,11 +267,9 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         surface = volume.to_unit(mesh.vertices)
         tracked = {name: timed_track(name, stamp) for name in cfg.trackers}
         for name in cfg.trackers:
-            scores = score_positions(obj, volume.to_unit(tracked[name].anchor.vertices),
-                                     _seconds(tracked[name].anchor.stamp_ns), t,
-                                     volume.to_unit(tracked[name].vertices))
-            for table, value in zip((error, drift, far, far_elsewhere), scores):
-                table[name].append(value)
+            record(name, score_positions(obj, volume.to_unit(tracked[name].anchor.vertices),
+                                         _seconds(tracked[name].anchor.stamp_ns), t,
+                                         volume.to_unit(tracked[name].vertices)))
         begin = time.perf_counter()
         nearest = nearest_neighbour_step(nearest, surface)
         seconds['nearest'] += time.perf_counter() - begin
@@ -303,9 +303,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
                                 ('register_oracle_field', registered),
                                 ('pose_chord', chord_positions(obj, source, t, cfg)),
                                 ('surface_floor', floor)):
-            for table, value in zip((error, drift, far, far_elsewhere),
-                                    score_positions(obj, source, 0.0, t, positions)):
-                table[name].append(value)
+            record(name, score_positions(obj, source, 0.0, t, positions))
         if figure is not None and index % 2 == 0:
             draw(tracked, oracle)
     if figure is not None:

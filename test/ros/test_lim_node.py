@@ -32,6 +32,7 @@ import yaml
 
 pytestmark = pytest.mark.ros
 
+REPO = Path(__file__).resolve().parents[2]
 CHAMFER_BOUND = 0.12  # m; the shipped LRM gives about 0.05-0.07 on these views
 MONOCULAR_CHAMFER_BOUND = 0.16  # m; one 64 px view (engine test: 0.09 direct, 0.11 generated)
 ROUNDS = 60  # sets in the flood
@@ -127,10 +128,10 @@ def test_tracked_mesh_keeps_its_faces_and_a_late_subscriber_gets_uvs_and_texture
     assert h.node.counters.snapshot().total_errors == 0
 
 
-def test_tracked_mesh_by_registration_keeps_its_faces_on_the_surface(lim_harness):
-    h = lim_harness(track_texture_size=64, track_search='register', track_substep=0.5)
+def _assert_one_track_stays_on_the_surface(h, timeout_s: float) -> None:
+    """Wait for two tracked meshes of one track: same faces, on the scene's surface, no error."""
     h.feed_until(lambda: len(_latest_track(h.tracked)) >= 2, 'two tracked meshes of one track',
-                 timeout_s=90)
+                 timeout_s=timeout_s)
     same = _latest_track(h.tracked)
     first, last = same[0], same[-1]
     assert first.stamp_ns < last.stamp_ns and np.array_equal(first.faces, last.faces)
@@ -139,8 +140,13 @@ def test_tracked_mesh_by_registration_keeps_its_faces_on_the_surface(lim_harness
     assert h.node.counters.snapshot().total_errors == 0
 
 
+def test_tracked_mesh_by_registration_keeps_its_faces_on_the_surface(lim_harness):
+    h = lim_harness(track_texture_size=64, track_search='register', track_substep=0.5)
+    _assert_one_track_stays_on_the_surface(h, timeout_s=90)
+
+
 def test_the_register_preset_tracks_by_registration_on_the_evidence_lrm(lim_harness):
-    with open(Path(__file__).resolve().parents[2] / 'config' / 'lim_register.yaml') as f:
+    with open(REPO / 'config' / 'lim_register.yaml') as f:
         preset = yaml.safe_load(f)['lim_node']['ros__parameters']
     # its keyframe every 0.1 s needs a GPU; on the test's one CPU thread, fewer keyframes and
     # outputs, and a buffer long enough that the slow tracker's stamps are still in it
@@ -148,12 +154,7 @@ def test_the_register_preset_tracks_by_registration_on_the_evidence_lrm(lim_harn
                     max_keyframes=32, track_texture_size=64, track_substep=0.5)
     assert h.node.engine.lrm.config.evidence_samples > 0
     assert h.node._tracker.registration.colour_weight == preset['track_colour_weight'] == 0.0
-    h.feed_until(lambda: len(_latest_track(h.tracked)) >= 2, 'two tracked meshes of one track',
-                 timeout_s=120)
-    same = _latest_track(h.tracked)
-    assert np.array_equal(same[0].faces, same[-1].faces)
-    assert chamfer(torch.from_numpy(same[-1].vertices), scene().surface).l1 < CHAMFER_BOUND
-    assert h.node.counters.snapshot().total_errors == 0
+    _assert_one_track_stays_on_the_surface(h, timeout_s=120)
 
 
 def test_query_inside_and_outside_the_buffer(lim_harness):
@@ -355,7 +356,7 @@ def test_monocular_input_from_one_camera_publishes_points_and_a_mesh(lim_harness
     ('track_grid', 8, 'track_grid'),
     ('track_colour_weight', -0.5, 'track_colour_weight'),
     ('publish_lag', 1e300, 'publish_lag'),
-    ('lrm_checkpoint', str(Path(__file__).resolve().parents[2] / 'README.md'), 'corrupt'),
+    ('lrm_checkpoint', str(REPO / 'README.md'), 'corrupt'),
 ])
 def test_bad_parameters_refuse_to_start(ros_context, node_suffix, name, value, expected):
     with pytest.raises(LimError) as raised:
