@@ -35,6 +35,19 @@ def mean_of_known(values: object, axis: int | None = None) -> np.ndarray:
         return np.where(known, values, 0.0).sum(axis=axis) / known.sum(axis=axis)
 
 
+def standard_error(values: object) -> float:
+    """
+    Return the standard error of the mean of ``values`` (S,): std (ddof 1) / sqrt(S).
+
+    How much a mean over S sequences owes to the particular sequences (the jackknife's
+    estimate for a mean); NaN for fewer than two values.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return float('nan')
+    return float(values.std(ddof=1) / np.sqrt(values.size))
+
+
 def report(title: str, rows: list[dict], out: Path) -> None:
     """Print ``rows`` (dicts with the same keys) as a table and write them with the environment."""
     table = Table(title=title)

@@ -55,7 +55,7 @@ import math
 from pathlib import Path
 import time
 
-from lim_ros.bench.report import report
+from lim_ros.bench.report import report, standard_error
 from lim_ros.cameras import Cameras, rig
 from lim_ros.engine import EngineConfig, ReconstructionEngine
 from lim_ros.engine.tracking import check_track_grid, MeshTracker, TrackedMesh, TrackingConfig
@@ -361,6 +361,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
                            'drift': drift.tolist()})
             rows.append({
                 'split': split, 'method': name, 'error_%': float(error.mean()),
+                'error_se_%': standard_error([np.mean(r.error[name]) for r in results]),
                 'error_at_end_%': float(error[-1]), 'drift_%': float(drift.mean()),
                 'far_at_end_%': float(np.mean([r.far[name][-1] for r in results])),
                 'far_elsewhere_at_end_%': float(np.mean([r.far_elsewhere[name][-1]

@@ -1,9 +1,9 @@
-"""Tests of the benchmarks' shared helpers: the mean of known values and the written report."""
+"""Tests of the benchmarks' shared helpers: means, standard errors and the written report."""
 
 import json
 import warnings
 
-from lim_ros.bench.report import mean_of_known, report
+from lim_ros.bench.report import mean_of_known, report, standard_error
 import numpy as np
 import pytest
 
@@ -21,6 +21,16 @@ def test_mean_of_known_skips_nan_and_gives_nan_without_warning_where_nothing_is_
     assert float(overall) == pytest.approx(8.0 / 3.0)
     assert np.isnan(empty).all() and empty.shape == (2,)
     assert float(mean_of_known([2.0, 5.0])) == 3.5
+
+
+def test_standard_error_is_the_jackknife_spread_of_the_mean():
+    values = np.array([3.0, 5.0, 4.0, 10.0, 1.0])
+    left_out = np.array([np.delete(values, i).mean() for i in range(values.size)])
+    jackknife = np.sqrt((values.size - 1) / values.size
+                        * ((left_out - left_out.mean()) ** 2).sum())
+    assert standard_error(values) == pytest.approx(jackknife)
+    assert standard_error([2.0, 2.0, 2.0]) == 0.0
+    assert np.isnan(standard_error([4.0])) and np.isnan(standard_error([]))
 
 
 def test_report_writes_the_rows_with_the_environment(tmp_path, capsys):

@@ -1,6 +1,7 @@
 """Tests of ``bench track``: every method scored on both splits, with the shipped LRM."""
 
 import json
+import math
 
 import imageio.v3 as iio
 from lim_ros.bench.track import (
@@ -55,7 +56,9 @@ def test_every_method_on_both_splits(tmp_path):
         assert by['oracle_field']['far_at_end_%'] <= by['static']['far_at_end_%']
     curves = json.loads(out.with_name('track_curves.json').read_text())
     assert all(len(c['error']) == cfg.frames for c in curves)
-    assert json.loads(out.read_text())['rows'] == rows
+    # the same rows, NaN standard errors included (one sequence per split has no spread)
+    assert json.dumps(json.loads(out.read_text())['rows']) == json.dumps(rows)
+    assert all(math.isnan(r['error_se_%']) for r in rows)
     families = json.loads(out.with_name('track_families.json').read_text())['rows']
     for split in ('seen', 'held_out'):  # one sequence per split: its family's mean is the split's
         (row,) = [f for f in families if f['split'] == split]
@@ -67,19 +70,23 @@ def test_every_method_on_both_splits(tmp_path):
 
 
 def test_keyframes_at_every_tracked_instant_put_the_chord_on_the_motion(tmp_path):
-    cfg = TrackBenchConfig(samples=1, frames=2, duration=0.2, keyframe_gap=0.1,
+    cfg = TrackBenchConfig(samples=2, frames=2, duration=0.2, keyframe_gap=0.1,
                            mesh_resolution=20, tracking=TrackingConfig(
                                track_texture='checker', track_texture_size=16), track_grid=32)
     rows = run(cfg, tmp_path / 'track.json')
     for split in ('seen', 'held_out'):
         by = {r['method']: r for r in rows if r['split'] == split}
         assert set(by) == {*METHODS, GRID_TRACKER}
-        # every tracked instant is a keyframe, where the chord is the exact motion
-        assert by['pose_chord']['error_%'] < 1e-3 < by['static']['error_%']
+        # every tracked instant is a keyframe, where the chord is the exact motion (up to
+        # float32 rounding through the joints)
+        assert by['pose_chord']['error_%'] < 0.05 < 1.0 < by['static']['error_%']
         # registration on the field grid follows the material too, from the same anchor
         grid = by[GRID_TRACKER]
         assert 0.0 < grid['error_%'] < by['static']['error_%'] and grid['re_anchors'] == 0
         assert grid['ms_per_frame'] > 0.0
+        # two sequences: the standard error of the mean is half their errors' difference
+        assert all(math.isfinite(r['error_se_%']) and r['error_se_%'] >= 0.0 for r in rows)
+        assert by['static']['error_se_%'] > 0.0
     families = json.loads((tmp_path / 'track_families.json').read_text())['rows']
     assert all(GRID_TRACKER in row for row in families)
 
