@@ -14,6 +14,7 @@ lim-ros bench monocular [--lrm L] [--generator G] [--samples 4] [--device cpu]
 import argparse
 from pathlib import Path
 import sys
+from typing import NamedTuple
 
 from lim_ros.errors import LimError
 from lim_ros.world.families import (
@@ -24,6 +25,28 @@ from lim_ros.world.families import (
 )
 
 STORAGES = ('sqlite3', 'mcap')
+
+
+class Trainer(NamedTuple):
+    """One ``lim-ros train`` command: a module of `lim_ros.training` with ``train(config)``."""
+
+    module: str
+    config_class: str  # the module's config dataclass, read from ``--config``
+    default_config: str  # under config/train/
+    metric: str  # what the run's summary calls 'best'
+    help: str
+
+
+TRAINERS = {
+    'lrm': Trainer('train_lrm', 'LRMTrainConfig', 'lrm_tiny.yaml', 'IoU',
+                   'train the LRM on a cache'),
+    'lim': Trainer('train_lim', 'LIMTrainConfig', 'lim_tiny.yaml', 'IoU',
+                   'train LIM over a frozen LRM on a cache of sequences'),
+    'evidence': Trainer('train_evidence', 'EvidenceTrainConfig', 'lrm_evidence.yaml', 'IoU',
+                        'fit the view-evidence correction of a trained LRM on a cache'),
+    'mvdiff': Trainer('train_mvdiff', 'MVDiffTrainConfig', 'mvdiff_tiny.yaml', 'PSNR',
+                      'train the multi-view diffusion model on an orbit-camera cache'),
+}
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -90,36 +113,16 @@ def _cache(args: argparse.Namespace) -> None:
     print(f'wrote {len(paths)} shards to {args.out}')
 
 
-def _train_lrm(args: argparse.Namespace) -> None:
+def _train(args: argparse.Namespace) -> None:
+    import importlib
+
     from lim_ros.config_io import load_yaml
-    from lim_ros.training.train_lrm import LRMTrainConfig, train
 
-    summary = train(load_yaml(args.config, LRMTrainConfig), resume=not args.restart)
-    print(f"best validation IoU {summary['best']}")
-
-
-def _train_lim(args: argparse.Namespace) -> None:
-    from lim_ros.config_io import load_yaml
-    from lim_ros.training.train_lim import LIMTrainConfig, train
-
-    summary = train(load_yaml(args.config, LIMTrainConfig), resume=not args.restart)
-    print(f"best validation IoU {summary['best']}")
-
-
-def _train_evidence(args: argparse.Namespace) -> None:
-    from lim_ros.config_io import load_yaml
-    from lim_ros.training.train_evidence import EvidenceTrainConfig, train
-
-    summary = train(load_yaml(args.config, EvidenceTrainConfig), resume=not args.restart)
-    print(f"best validation IoU {summary['best']}")
-
-
-def _train_mvdiff(args: argparse.Namespace) -> None:
-    from lim_ros.config_io import load_yaml
-    from lim_ros.training.train_mvdiff import MVDiffTrainConfig, train
-
-    summary = train(load_yaml(args.config, MVDiffTrainConfig), resume=not args.restart)
-    print(f"best validation PSNR {summary['best']}")
+    trainer = TRAINERS[args.train_command]
+    module = importlib.import_module(f'lim_ros.training.{trainer.module}')
+    config = load_yaml(args.config, getattr(module, trainer.config_class))
+    summary = module.train(config, resume=not args.restart)
+    print(f"best validation {trainer.metric} {summary['best']}")
 
 
 def _train_summary(args: argparse.Namespace) -> None:
@@ -301,28 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     training = commands.add_parser('train', help='train a model').add_subparsers(
         dest='train_command', required=True)
-    lrm = training.add_parser('lrm', help='train the LRM on a cache (resumes from last)')
-    lrm.add_argument('--config', type=Path, default=Path('config/train/lrm_tiny.yaml'))
-    lrm.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
-    lrm.set_defaults(func=_train_lrm)
-    lim = training.add_parser('lim', help='train LIM over a frozen LRM on a cache of sequences '
-                              '(resumes from last)')
-    lim.add_argument('--config', type=Path, default=Path('config/train/lim_tiny.yaml'))
-    lim.add_argument('--restart', action='store_true', help='ignore an existing last checkpoint')
-    lim.set_defaults(func=_train_lim)
-    evidence = training.add_parser('evidence', help='fit the view-evidence correction of a '
-                                   'trained LRM on a cache (resumes from last)')
-    evidence.add_argument('--config', type=Path,
-                          default=Path('config/train/lrm_evidence.yaml'))
-    evidence.add_argument('--restart', action='store_true',
-                          help='ignore an existing last checkpoint')
-    evidence.set_defaults(func=_train_evidence)
-    mvdiff = training.add_parser('mvdiff', help='train the multi-view diffusion model on an '
-                                 'orbit-camera cache (resumes from last)')
-    mvdiff.add_argument('--config', type=Path, default=Path('config/train/mvdiff_tiny.yaml'))
-    mvdiff.add_argument('--restart', action='store_true',
-                        help='ignore an existing last checkpoint')
-    mvdiff.set_defaults(func=_train_mvdiff)
+    for name, trainer in TRAINERS.items():
+        train = training.add_parser(name, help=f'{trainer.help} (resumes from last)')
+        train.add_argument('--config', type=Path,
+                           default=Path('config/train') / trainer.default_config)
+        train.add_argument('--restart', action='store_true',
+                           help='ignore an existing last checkpoint')
+        train.set_defaults(func=_train)
     summary = training.add_parser('summary', help="a run's log as a Markdown table")
     summary.add_argument('run', type=Path, help='the run directory (holding log.jsonl)')
     summary.add_argument('--every', type=int, default=500)

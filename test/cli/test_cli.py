@@ -1,12 +1,14 @@
 """Tests of the ``lim-ros`` command line (run in-process)."""
 
-from dataclasses import replace
+from dataclasses import is_dataclass, replace
+import importlib
 import json
 from pathlib import Path
 import shutil
 
 import imageio.v3 as iio
-from lim_ros.cli.main import main
+from lim_ros.cli.main import main, TRAINERS
+from lim_ros.config_io import load_yaml
 from lim_ros.data.cache import CachedDataset
 from lim_ros.demo.pipeline import DemoConfig, run_demo
 from lim_ros.engine.config import EngineConfig
@@ -212,3 +214,12 @@ def test_bench_interp_paths_adds_one_row_per_lim_path(tmp_path):
     for split in ('seen', 'held_out'):
         large = {r['method']: r for r in rows if (r['split'], r['motion']) == (split, 'large')}
         assert large['lim_gather']['iou'] != large['lim_correction']['iou']
+
+
+@pytest.mark.parametrize('name', sorted(TRAINERS))
+def test_every_train_command_reads_its_default_config_into_its_module_config(name):
+    trainer = TRAINERS[name]
+    module = importlib.import_module(f'lim_ros.training.{trainer.module}')
+    config = load_yaml(REPO / 'config' / 'train' / trainer.default_config,
+                       getattr(module, trainer.config_class))
+    assert is_dataclass(config) and callable(module.train)
