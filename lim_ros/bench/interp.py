@@ -58,6 +58,7 @@ from lim_ros.world.dynamic_object import DynamicObject
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
 import numpy as np
 import torch
+from tqdm import tqdm
 
 FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 METRICS = ('iou', 'chamfer_l1', 'f_score', 'psnr')
@@ -235,7 +236,8 @@ def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path,
     for split in ('seen', 'held_out'):
         for label, gap in cfg.gaps:
             seqs = sequences(lrm, cfg, split, gap)
-            results = [score_sequence(lrm, s, found, cfg) for s in seqs]
+            results = [score_sequence(lrm, s, found, cfg) for s in tqdm(
+                seqs, desc=f'bench interp {split} {label}', unit='sequence')]
             if figures is not None and label == 'large':
                 figures.mkdir(parents=True, exist_ok=True)
                 tiles = [torch.stack([r.middle[k][0] for k in ('truth', *found)])

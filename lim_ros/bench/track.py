@@ -82,6 +82,7 @@ from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
 import numpy as np
 from PIL import Image
 import torch
+from tqdm import tqdm
 
 METHODS = ('canonical', 'register', 'canonical_one_track', 'register_one_track', 'static',
            'nearest', 'oracle_field', 'register_oracle_field', 'pose_chord', 'surface_floor')
@@ -344,7 +345,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
     rows, curves, per_family = [], [], []
     for split, families in (('seen', SEEN_FAMILIES), ('held_out', HELD_OUT_FAMILIES)):
         results = []
-        for i in range(cfg.samples):
+        for i in tqdm(range(cfg.samples), desc=f'bench track {split}', unit='sequence'):
             obj = make_object(families[i % len(families)], cfg.seed + i)
             add_keyframes(engine, obj, cfg, cameras)
             figure = [] if figures is not None and i == 0 else None
