@@ -44,7 +44,8 @@ and ``far``, the share of vertices whose error passes `FAR` (10 % of the diagona
 part, or lost), reported at the last instant, where a mean hides whether a few vertices are
 far off or all are a little; ``far_elsewhere``, the share that is far off *and* on another
 part than its material's (the world's nearest part at t, `DynamicObject.part_at`): what is
-left of ``far`` slid along its own part.
+left of ``far`` slid along its own part. Each row also gives ``error_se``, the standard error
+of its mean error over the sequences (`standard_error`).
 Milliseconds per frame leave out the engine's marching-cubes mesh of the frame, which
 the trackers and ``nearest`` use (and the node extracts for ``~/mesh`` anyway).
 """
