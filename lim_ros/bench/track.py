@@ -45,7 +45,11 @@ part, or lost), reported at the last instant, where a mean hides whether a few v
 far off or all are a little; ``far_elsewhere``, the share that is far off *and* on another
 part than its material's (the world's nearest part at t, `DynamicObject.part_at`): what is
 left of ``far`` slid along its own part. Each row also gives ``error_se``, the standard error
-of its mean error over the sequences (`standard_error`).
+of its mean error over the sequences (`standard_error`). Per family, ``anchor_off_surface``
+is the share of the t = 0 anchor's vertices more than `OFF_SURFACE` from the world's surface
+(`off_surface_share`): reconstructed surface where the object has none, such as webs between
+legs, which the surface floor (truth to surface) does not see and which the anchor mesh
+carries into every tracker that starts from it.
 Milliseconds per frame leave out the engine's marching-cubes mesh of the frame, which
 the trackers and ``nearest`` use (and the node extracts for ``~/mesh`` anyway).
 """
@@ -93,6 +97,7 @@ GRID_TRACKER = 'register_one_track_grid'  # a row of its own with TrackBenchConf
 NEVER = 1e9  # a re-anchoring error no track reaches, metres
 FLOOR_SAMPLES = 200_000  # surface samples for ``surface_floor``
 FAR = 10.0  # % of the diagonal: a vertex off by more is on another part or lost
+OFF_SURFACE = 5.0  # % of the diagonal: an anchor vertex farther from the true surface is spurious
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,7 @@ class SequenceScores:
     far_elsewhere: dict[str, list[float]]  # ... and on another part than their material's
     seconds: dict[str, float]
     reanchors: dict[str, int]
+    anchor_off_surface: float  # % of the t = 0 anchor's vertices, `off_surface_share`
 
 
 def _seconds(stamp_ns: int) -> float:
@@ -176,6 +182,18 @@ def score_positions(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t
     elsewhere = far & (obj.part_at(positions, t) != obj.part_at(anchor, t_anchor))
     return (float(errors.mean()), drift, 100.0 * float(far.double().mean()),
             100.0 * float(elsewhere.double().mean()))
+
+
+def off_surface_share(obj: DynamicObject, vertices: torch.Tensor, t: float) -> float:
+    """
+    Return the % of ``vertices`` (V, 3) farther than `OFF_SURFACE` from ``obj``'s surface at t.
+
+    The distance is the world's |SDF| (exact for rigid parts), in % of the diagonal of the
+    vertices' bounding box (the scores' diagonal at the anchor's instant).
+    """
+    diagonal = bbox_diagonal_of(vertices)
+    off = 100.0 * obj.sdf(vertices, t).abs() / diagonal > OFF_SURFACE
+    return 100.0 * float(off.double().mean())
 
 
 def chord_positions(obj: DynamicObject, anchor: torch.Tensor, t: float,
@@ -311,20 +329,23 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     if figure is not None:
         figure.extend(rows)
     return SequenceScores(obj.family, error, drift, far, far_elsewhere, seconds,
-                          {name: trackers[name].tracks_started - 1 for name in cfg.trackers})
+                          {name: trackers[name].tracks_started - 1 for name in cfg.trackers},
+                          off_surface_share(obj, source, 0.0))
 
 
 def family_rows(split: str, results: list[SequenceScores]) -> list[dict]:
     """
-    Return one row per family of ``split``: its sequences and every method's mean error (%).
+    Return one row per family of ``split``: its sequences, anchors and every method's error.
 
-    A split's mean hides which family a method fails on (one tumbling object can carry a
-    seen figure).
+    The row holds every method's mean error (%) and the mean share of its anchors' vertices
+    off the true surface (`off_surface_share`). A split's mean hides which family a method
+    fails on (one tumbling object can carry a seen figure).
     """
     rows = []
     for family in dict.fromkeys(r.family for r in results):
         own = [r for r in results if r.family == family]
         rows.append({'split': split, 'family': family, 'sequences': len(own),
+                     'anchor_off_surface_%': float(np.mean([r.anchor_off_surface for r in own])),
                      **{m: float(np.mean([r.error[m] for r in own])) for m in own[0].error}})
     return rows
 

@@ -8,6 +8,8 @@ from lim_ros.bench.track import (
     family_rows,
     GRID_TRACKER,
     METHODS,
+    OFF_SURFACE,
+    off_surface_share,
     run,
     score_positions,
     SequenceScores,
@@ -15,6 +17,7 @@ from lim_ros.bench.track import (
 )
 from lim_ros.engine.tracking import TrackingConfig
 from lim_ros.errors import ConfigError
+from lim_ros.metrics.correspondence import bbox_diagonal_of
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
 import pytest
 import torch
@@ -63,6 +66,7 @@ def test_every_method_on_both_splits(tmp_path):
     for split in ('seen', 'held_out'):  # one sequence per split: its family's mean is the split's
         (row,) = [f for f in families if f['split'] == split]
         assert row['sequences'] == 1 and row['family'] in (SEEN_FAMILIES + HELD_OUT_FAMILIES)
+        assert 0.0 <= row['anchor_off_surface_%'] <= 100.0
         by = {r['method']: r for r in rows if r['split'] == split}
         assert all(row[m] == pytest.approx(by[m]['error_%']) for m in METHODS)
     picture = iio.imread(tmp_path / 'held_out.png')  # 3 rows (2 trackers, oracle) x 3 instants
@@ -107,13 +111,34 @@ def test_family_rows_average_each_family_over_its_own_sequences():
     def scores(family: str, value: float) -> SequenceScores:
         curve = {m: [value, 3.0 * value] for m in METHODS}  # mean over the instants: 2 value
         return SequenceScores(family, curve, curve, curve, curve, dict.fromkeys(METHODS, 0.0),
-                              {})
+                              {}, 10.0 * value)
 
     results = [scores('worm', 1.0), scores('tumbler', 5.0), scores('worm', 2.0)]
     rows = family_rows('seen', results)
     assert [(r['family'], r['sequences']) for r in rows] == [('worm', 2), ('tumbler', 1)]
     assert rows[0]['nearest'] == pytest.approx(3.0) and rows[1]['nearest'] == pytest.approx(10.0)
+    assert [r['anchor_off_surface_%'] for r in rows] == pytest.approx([15.0, 50.0])
     assert all(r['split'] == 'seen' and set(METHODS) <= set(r) for r in rows)
+
+
+def test_anchor_vertices_off_the_true_surface_are_counted():
+    obj = make_object('quadruped', 60_000)
+    on = obj.surface_samples(0.0, 2000, torch.Generator().manual_seed(0)).points
+    assert off_surface_share(obj, on, 0.0) == 0.0
+    # a quarter of the points pushed out along the normal from the top of the object: by
+    # half the threshold none stands off the surface; by three times it, only pushed points
+    # do, and most of them (a few near the ears meet another part)
+    diagonal = bbox_diagonal_of(on)
+    top = on[:, 2].argsort(descending=True)[:500]
+    points = on[top].clone().requires_grad_(True)
+    normal = torch.autograd.grad(obj.sdf(points, 0.0).sum(), points)[0]
+    normal = normal / normal.norm(dim=-1, keepdim=True)
+    shares = []
+    for factor in (0.5, 3.0):
+        web = on.clone()
+        web[top] += factor * OFF_SURFACE / 100.0 * diagonal * normal
+        shares.append(off_surface_share(obj, web, 0.0))
+    assert shares[0] == 0.0 and 20.0 < shares[1] <= 25.0
 
 
 def test_far_vertices_on_another_part_are_told_from_those_that_slid_along_their_own():
