@@ -333,20 +333,31 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
                           off_surface_share(obj, source, 0.0))
 
 
-def family_rows(split: str, results: list[SequenceScores]) -> list[dict]:
+def sequence_row(split: str, seed: int, result: SequenceScores) -> dict:
     """
-    Return one row per family of ``split``: its sequences, anchors and every method's error.
+    Return one sequence's row: its object, its anchor's share off the surface, mean errors.
 
-    The row holds every method's mean error (%) and the mean share of its anchors' vertices
-    off the true surface (`off_surface_share`). A split's mean hides which family a method
-    fails on (one tumbling object can carry a seen figure).
+    The errors are every method's mean over the instants (%); the share is the anchor's
+    vertices off the true surface (`off_surface_share`).
+    """
+    return {'split': split, 'family': result.family, 'seed': seed,
+            'anchor_off_surface_%': result.anchor_off_surface,
+            **{m: float(np.mean(curve)) for m, curve in result.error.items()}}
+
+
+def family_rows(sequences: list[dict]) -> list[dict]:
+    """
+    Return one row per split and family: its number of sequences and the means of their rows.
+
+    ``sequences`` are `sequence_row`s; every column but the seed is averaged. A split's mean
+    hides which family a method fails on (one tumbling object can carry a seen figure).
     """
     rows = []
-    for family in dict.fromkeys(r.family for r in results):
-        own = [r for r in results if r.family == family]
+    for split, family in dict.fromkeys((r['split'], r['family']) for r in sequences):
+        own = [r for r in sequences if (r['split'], r['family']) == (split, family)]
+        values = [k for k in own[0] if k not in ('split', 'family', 'seed')]
         rows.append({'split': split, 'family': family, 'sequences': len(own),
-                     'anchor_off_surface_%': float(np.mean([r.anchor_off_surface for r in own])),
-                     **{m: float(np.mean([r.error[m] for r in own])) for m in own[0].error}})
+                     **{k: float(np.mean([r[k] for r in own])) for k in values}})
     return rows
 
 
@@ -354,8 +365,9 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
     """
     Benchmark every method on seen and held-out families; print the table, write JSON.
 
-    Also writes ``<out stem>_curves.json`` (error and drift per instant) and
-    ``<out stem>_families.json`` (`family_rows`, printed too). With ``figures``, also write
+    Also writes ``<out stem>_curves.json`` (error and drift per instant),
+    ``<out stem>_sequences.json`` (`sequence_row`s) and ``<out stem>_families.json``
+    (`family_rows`, printed too). With ``figures``, also write
     ``<split>.png`` there (the first sequence of each split: rows ``canonical``, ``register``
     and ``oracle_field`` tracks, columns the tracked instants, checker texture).
     """
@@ -364,7 +376,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
         lim_checkpoint=cfg.lim_checkpoint, mesh_resolution=cfg.mesh_resolution))
     cameras = rig(4, engine.image_size)
     camera = rig(4, 192, radius=2.1).select(slice(0, 1))
-    rows, curves, per_family = [], [], []
+    rows, curves, per_sequence = [], [], []
     for split, families in (('seen', SEEN_FAMILIES), ('held_out', HELD_OUT_FAMILIES)):
         results = []
         for i in tqdm(range(cfg.samples), desc=f'bench track {split}', unit='sequence'):
@@ -372,11 +384,11 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
             add_keyframes(engine, obj, cfg, cameras)
             figure = [] if figures is not None and i == 0 else None
             results.append(track_sequence(engine, obj, cfg, figure, camera))
+            per_sequence.append(sequence_row(split, cfg.seed + i, results[-1]))
             if figure:
                 figures.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(np.concatenate([np.concatenate(r, axis=1) for r in figure]))\
                     .save(figures / f'{split}.png')
-        per_family += family_rows(split, results)
         for name in cfg.methods:
             error = np.mean([r.error[name] for r in results], axis=0)
             drift = np.mean([r.drift[name] for r in results], axis=0)
@@ -398,6 +410,8 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
            f'% of the bounding-box diagonal ({Path(cfg.lrm_checkpoint).name}, '
            f'{cfg.interpolation})', rows, out)
     out.with_name(out.stem + '_curves.json').write_text(json.dumps(curves, indent=2) + '\n')
-    report('bench track per family: mean error (% of the bounding-box diagonal)', per_family,
-           out.with_name(out.stem + '_families.json'))
+    report('bench track per sequence: mean error (% of the bounding-box diagonal)',
+           per_sequence, out.with_name(out.stem + '_sequences.json'))
+    report('bench track per family: mean error (% of the bounding-box diagonal)',
+           family_rows(per_sequence), out.with_name(out.stem + '_families.json'))
     return rows

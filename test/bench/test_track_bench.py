@@ -12,6 +12,7 @@ from lim_ros.bench.track import (
     off_surface_share,
     run,
     score_positions,
+    sequence_row,
     SequenceScores,
     TrackBenchConfig,
 )
@@ -69,6 +70,9 @@ def test_every_method_on_both_splits(tmp_path):
         assert 0.0 <= row['anchor_off_surface_%'] <= 100.0
         by = {r['method']: r for r in rows if r['split'] == split}
         assert all(row[m] == pytest.approx(by[m]['error_%']) for m in METHODS)
+    sequences = json.loads(out.with_name('track_sequences.json').read_text())['rows']
+    assert [(r['split'], r['seed']) for r in sequences] == [('seen', cfg.seed),
+                                                            ('held_out', cfg.seed)]
     picture = iio.imread(tmp_path / 'held_out.png')  # 3 rows (2 trackers, oracle) x 3 instants
     assert picture.shape == (3 * 192, 3 * 192, 3)
 
@@ -108,17 +112,20 @@ def test_bad_field_grids_are_refused(grid):
 
 
 def test_family_rows_average_each_family_over_its_own_sequences():
-    def scores(family: str, value: float) -> SequenceScores:
+    def row(family: str, seed: int, value: float) -> dict:
         curve = {m: [value, 3.0 * value] for m in METHODS}  # mean over the instants: 2 value
-        return SequenceScores(family, curve, curve, curve, curve, dict.fromkeys(METHODS, 0.0),
-                              {}, 10.0 * value)
+        scores = SequenceScores(family, curve, curve, curve, curve,
+                                dict.fromkeys(METHODS, 0.0), {}, 10.0 * value)
+        return sequence_row('seen', seed, scores)
 
-    results = [scores('worm', 1.0), scores('tumbler', 5.0), scores('worm', 2.0)]
-    rows = family_rows('seen', results)
-    assert [(r['family'], r['sequences']) for r in rows] == [('worm', 2), ('tumbler', 1)]
+    sequences = [row('worm', 1, 1.0), row('tumbler', 2, 5.0), row('worm', 3, 2.0)]
+    assert sequences[1]['seed'] == 2 and sequences[1]['nearest'] == pytest.approx(10.0)
+    rows = family_rows(sequences + [{**sequences[0], 'split': 'held_out'}])
+    assert [(r['split'], r['family'], r['sequences']) for r in rows] == [
+        ('seen', 'worm', 2), ('seen', 'tumbler', 1), ('held_out', 'worm', 1)]
     assert rows[0]['nearest'] == pytest.approx(3.0) and rows[1]['nearest'] == pytest.approx(10.0)
-    assert [r['anchor_off_surface_%'] for r in rows] == pytest.approx([15.0, 50.0])
-    assert all(r['split'] == 'seen' and set(METHODS) <= set(r) for r in rows)
+    assert [r['anchor_off_surface_%'] for r in rows] == pytest.approx([15.0, 50.0, 10.0])
+    assert all(set(METHODS) <= set(r) and 'seed' not in r for r in rows)
 
 
 def test_anchor_vertices_off_the_true_surface_are_counted():
