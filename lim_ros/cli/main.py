@@ -34,7 +34,7 @@ class Trainer(NamedTuple):
     config_class: str  # the module's config dataclass, read from ``--config``
     default_config: str  # under config/train/
     metric: str  # what the run's summary calls 'best'
-    help: str
+    description: str  # the command's help line
 
 
 TRAINERS = {
@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     training = commands.add_parser('train', help='train a model').add_subparsers(
         dest='train_command', required=True)
     for name, trainer in TRAINERS.items():
-        train = training.add_parser(name, help=f'{trainer.help} (resumes from last)')
+        train = training.add_parser(name, help=f'{trainer.description} (resumes from last)')
         train.add_argument('--config', type=Path,
                            default=Path('config/train') / trainer.default_config)
         train.add_argument('--restart', action='store_true',
