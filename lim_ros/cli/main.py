@@ -12,8 +12,10 @@ lim-ros bench monocular [--lrm L] [--generator G] [--samples 4] [--device cpu]
 """
 
 import argparse
+import importlib
 from pathlib import Path
 import sys
+from types import ModuleType
 from typing import NamedTuple
 
 from lim_ros.errors import LimError
@@ -35,6 +37,13 @@ class Trainer(NamedTuple):
     default_config: str  # under config/train/
     metric: str  # what the run's summary calls 'best'
     description: str  # the command's help line
+
+    def read_config(self, path: Path) -> tuple[ModuleType, object]:
+        """Return the training module and ``path`` (YAML) read into its config dataclass."""
+        from lim_ros.config_io import load_yaml
+
+        module = importlib.import_module(f'lim_ros.training.{self.module}')
+        return module, load_yaml(path, getattr(module, self.config_class))
 
 
 TRAINERS = {
@@ -114,13 +123,8 @@ def _cache(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    import importlib
-
-    from lim_ros.config_io import load_yaml
-
     trainer = TRAINERS[args.train_command]
-    module = importlib.import_module(f'lim_ros.training.{trainer.module}')
-    config = load_yaml(args.config, getattr(module, trainer.config_class))
+    module, config = trainer.read_config(args.config)
     summary = module.train(config, resume=not args.restart)
     print(f"best validation {trainer.metric} {summary['best']}")
 

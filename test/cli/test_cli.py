@@ -1,14 +1,12 @@
 """Tests of the ``lim-ros`` command line (run in-process)."""
 
 from dataclasses import is_dataclass, replace
-import importlib
 import json
 from pathlib import Path
 import shutil
 
 import imageio.v3 as iio
 from lim_ros.cli.main import main, TRAINERS
-from lim_ros.config_io import load_yaml
 from lim_ros.data.cache import CachedDataset
 from lim_ros.demo.pipeline import DemoConfig, run_demo
 from lim_ros.engine.config import EngineConfig
@@ -219,7 +217,6 @@ def test_bench_interp_paths_adds_one_row_per_lim_path(tmp_path):
 @pytest.mark.parametrize('name', sorted(TRAINERS))
 def test_every_train_command_reads_its_default_config_into_its_module_config(name):
     trainer = TRAINERS[name]
-    module = importlib.import_module(f'lim_ros.training.{trainer.module}')
-    config = load_yaml(REPO / 'config' / 'train' / trainer.default_config,
-                       getattr(module, trainer.config_class))
+    module, config = trainer.read_config(REPO / 'config' / 'train' / trainer.default_config)
     assert is_dataclass(config) and callable(module.train)
+    assert type(config).__name__ == trainer.config_class
