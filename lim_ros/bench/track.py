@@ -378,17 +378,18 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
     camera = rig(4, 192, radius=2.1).select(slice(0, 1))
     rows, curves, per_sequence = [], [], []
     for split, families in (('seen', SEEN_FAMILIES), ('held_out', HELD_OUT_FAMILIES)):
-        results = []
+        results, sequences = [], []
         for i in tqdm(range(cfg.samples), desc=f'bench track {split}', unit='sequence'):
             obj = make_object(families[i % len(families)], cfg.seed + i)
             add_keyframes(engine, obj, cfg, cameras)
             figure = [] if figures is not None and i == 0 else None
             results.append(track_sequence(engine, obj, cfg, figure, camera))
-            per_sequence.append(sequence_row(split, cfg.seed + i, results[-1]))
+            sequences.append(sequence_row(split, cfg.seed + i, results[-1]))
             if figure:
                 figures.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(np.concatenate([np.concatenate(r, axis=1) for r in figure]))\
                     .save(figures / f'{split}.png')
+        per_sequence += sequences
         for name in cfg.methods:
             error = np.mean([r.error[name] for r in results], axis=0)
             drift = np.mean([r.drift[name] for r in results], axis=0)
@@ -396,7 +397,7 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
                            'drift': drift.tolist()})
             rows.append({
                 'split': split, 'method': name, 'error_%': float(error.mean()),
-                'error_se_%': standard_error([np.mean(r.error[name]) for r in results]),
+                'error_se_%': standard_error([row[name] for row in sequences]),
                 'error_at_end_%': float(error[-1]), 'drift_%': float(drift.mean()),
                 'far_at_end_%': float(np.mean([r.far[name][-1] for r in results])),
                 'far_elsewhere_at_end_%': float(np.mean([r.far_elsewhere[name][-1]
