@@ -114,7 +114,8 @@ class TrackBenchConfig:
     keyframe_gap: float = 0.5  # seconds between keyframes
     mesh_resolution: int = 48
     tracking: TrackingConfig = TrackingConfig(track_texture='checker', track_texture_size=256)
-    registration: RegistrationConfig = RegistrationConfig()  # of the register rows
+    # of the register rows; their colour term's weight is tracking.track_colour_weight
+    registration: RegistrationConfig = RegistrationConfig()
     track_grid: int = 0  # R > 0: one more row, register_one_track on an R^3 field grid
 
     def __post_init__(self) -> None:
@@ -233,8 +234,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     """
     volume = engine.volume
     stamps = [round(cfg.duration * i / cfg.frames * 1e9) for i in range(cfg.frames + 1)]
-    registering = replace(cfg.tracking, track_search='register',
-                          track_colour_weight=cfg.registration.colour_weight)
+    registering = replace(cfg.tracking, track_search='register')
     keep_lost = TrackerConfig(lost_fraction=1.0)
     trackers = {'canonical': MeshTracker(engine, cfg.tracking),
                 'register': MeshTracker(engine, registering, registration=cfg.registration),
@@ -312,7 +312,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
 
         step = register_step(surface_field, source, exact_albedo, edges,
                              extrapolate(registered, velocity, cfg.duration / cfg.frames),
-                             cfg.registration, edge_weights)
+                             trackers['register'].registration, edge_weights)
         velocity = (step.positions - registered) * cfg.frames / cfg.duration
         registered, edge_weights = step.positions, step.edge_weights
         seconds['register_oracle_field'] += time.perf_counter() - begin

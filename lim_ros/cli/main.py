@@ -178,9 +178,10 @@ def _bench_track(args: argparse.Namespace) -> None:
     from lim_ros.engine.tracking import TrackingConfig
     from lim_ros.geometry.registration import RegistrationConfig
 
+    colour = {} if args.colour_weight is None else {'track_colour_weight': args.colour_weight}
     tracking = TrackingConfig(track_texture='checker', track_texture_size=256,
                               track_reanchor_error=args.reanchor_error,
-                              track_search=args.search)
+                              track_search=args.search, **colour)
     run(TrackBenchConfig(lrm_checkpoint=str(args.lrm), interpolation=args.interpolation,
                          lim_checkpoint=str(args.lim or ''), samples=args.samples,
                          frames=args.frames, keyframe_gap=args.keyframe_gap,
@@ -188,7 +189,6 @@ def _bench_track(args: argparse.Namespace) -> None:
                          registration=RegistrationConfig(**{
                              name: value for name, value in (
                                  ('rigid_steps', args.rigid_steps),
-                                 ('colour_weight', args.colour_weight),
                                  ('edge_tolerance', args.edge_tolerance)) if value is not None})),
         args.out, args.figures)
 
