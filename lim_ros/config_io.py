@@ -33,6 +33,8 @@ def from_dict(cls: type[T], data: Any, where: str = '', require_all: bool = Fals
     otherwise take the field's default.
     """
     where = where or cls.__qualname__
+    if not dataclasses.is_dataclass(cls):
+        raise ConfigError(f'{where}: {cls.__qualname__} is not a dataclass')
     if not isinstance(data, dict):
         raise ConfigError(f'{where}: expected an object for {cls.__qualname__}, '
                           f'found {type(data).__name__}')

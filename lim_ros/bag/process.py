@@ -92,12 +92,8 @@ OUTPUT_QOS = {POINTS_TOPIC: qos(reliable=True, depth=1),
 class _OutputGrid:
     """The due output stamps: t_0 + j / rate, reset with the keyframe buffer."""
 
-    def __init__(self, job: BagJob) -> None:
+    def __init__(self, job: BagJob, first_ns: int) -> None:
         self.job = job
-        self.first: int | None = None
-        self.next_index = 0
-
-    def restart(self, first_ns: int) -> None:
         self.first, self.next_index = first_ns, 0
 
     def due(self, newest_keyframe_ns: int) -> list[int]:
@@ -134,7 +130,8 @@ def process_bag(job: BagJob, params: NodeSettings, engine: ReconstructionEngine 
     poses = stream.poses()
     sync = FrameSynchronizer(stream.cameras, stream.sync_tolerance_ns,
                              stream.keyframe_interval_ns)
-    summary, grid = BagSummary(), _OutputGrid(job)
+    summary = BagSummary()
+    grid: _OutputGrid | None = None  # made at the first keyframe
     keyframes: set[int] = set()
     tracks = TrackOutputs(engine, params.tracking, job.tracks) \
         if params.tracking.tracking else None
@@ -160,10 +157,10 @@ def process_bag(job: BagJob, params: NodeSettings, engine: ReconstructionEngine 
             except LimError as error:
                 summary.errors.add('bad_keyframe', f'keyframe at {synced.stamp_ns} ns: {error}')
                 continue
-            if insertion.reset or grid.first is None:
+            if insertion.reset or grid is None:
                 summary.buffer_resets += insertion.reset
                 keyframes.clear()
-                grid.restart(synced.stamp_ns)
+                grid = _OutputGrid(job, synced.stamp_ns)
             keyframes.add(synced.stamp_ns)
             summary.keyframe_stamps.append(synced.stamp_ns)
             for stamp in grid.due(synced.stamp_ns):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lim_ros.bag.summary import ErrorTally
 from lim_ros.bag.topics import (
@@ -92,7 +93,7 @@ def camera_frames(reader: AnyReader, cameras: list[str], errors: ErrorTally,
             continue
         where = f'{connection.topic} at {timestamp} ns'
         try:
-            message = reader.deserialize(raw, connection.msgtype)
+            message: Any = reader.deserialize(raw, connection.msgtype)  # a ROS message
         except Exception as error:  # rosbags raises several kinds on bad bytes
             errors.add('bad_message', f'{where}: {error}')
             continue

@@ -11,10 +11,12 @@ from functools import cache
 from pathlib import Path
 import sys
 from types import TracebackType
+from typing import Final
 
 from lim_ros.bag.topics import INDEXED_MESH
 from lim_ros.errors import BagError, ConfigError
 from rosbags.interfaces import (
+    Connection,
     Qos,
     QosDurability,
     QosHistory,
@@ -27,7 +29,7 @@ from rosbags.typesys import get_types_from_msg, get_typestore, Stores
 from rosbags.typesys.store import Typestore
 
 STORAGES = {'sqlite3': StoragePlugin.SQLITE3, 'mcap': StoragePlugin.MCAP}
-BAG_VERSION = 9  # the rosbag2 metadata version ROS 2 Jazzy writes
+BAG_VERSION: Final = 9  # the rosbag2 metadata version ROS 2 Jazzy writes
 
 
 def indexed_mesh_definition() -> Path:
@@ -86,28 +88,28 @@ class BagWriter:
         self.offered_qos = offered_qos or {}
         self.counts = dict.fromkeys(self.topics, 0)
         self._writer: Writer | None = None
-        self._connections: dict[str, object] = {}
+        self._connections: dict[str, Connection] = {}
 
-    def _open(self) -> None:
+    def _open(self) -> Writer:
         store = typestore()
         try:
-            self._writer = Writer(self.path, version=BAG_VERSION,
-                                  storage_plugin=STORAGES[self.storage])
-            self._writer.open()
+            writer = self._writer = Writer(self.path, version=BAG_VERSION,
+                                           storage_plugin=STORAGES[self.storage])
+            writer.open()
             for topic, msgtype in self.topics.items():
-                self._connections[topic] = self._writer.add_connection(
+                self._connections[topic] = writer.add_connection(
                     topic, msgtype, typestore=store,
                     offered_qos_profiles=self.offered_qos.get(topic, ()))
         except WriterError as error:
             raise BagError(f'{self.path}: cannot write the bag: {error}') from error
+        return writer
 
     def write(self, topic: str, stamp_ns: int, data: bytes) -> None:
         """Write one serialised message ``data`` on ``topic`` at bag time ``stamp_ns``."""
         if topic not in self.topics:
             raise BagError(f'topic: expected one of {sorted(self.topics)}, got {topic!r}')
-        if self._writer is None:
-            self._open()
-        self._writer.write(self._connections[topic], stamp_ns, data)
+        writer = self._writer if self._writer is not None else self._open()
+        writer.write(self._connections[topic], stamp_ns, data)
         self.counts[topic] += 1
 
     def close(self) -> None:

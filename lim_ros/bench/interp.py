@@ -38,10 +38,12 @@ instants: 1 means as good as the oracle, 0 no better than linear interpolation;
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 import json
 from pathlib import Path
 import statistics
 import time
+from typing import Any
 
 import imageio.v3 as iio
 from lim_ros.bench.report import mean_of_known, report
@@ -116,6 +118,9 @@ def methods(lrm: LRM, lims: dict[str, LIM]) -> dict[str, Method]:
             return lrm.reconstruct(views.to(device), seq.inputs.to(device))
         return reference
 
+    def interpolated(lim: LIM, seq: Sequence, i: int) -> LRMOutput:
+        return lim(seq.source, seq.target, alpha(i))
+
     def optical_flow(seq: Sequence, i: int) -> LRMOutput:
         views = flow(seq.views(0), seq.views(-1), FRACTIONS[i])
         return lrm.reconstruct(views.to(device), seq.inputs.to(device))
@@ -127,7 +132,7 @@ def methods(lrm: LRM, lims: dict[str, LIM]) -> dict[str, Method]:
         'triplane_flow': lambda seq, i: planes_flow(seq.source, seq.target, FRACTIONS[i]),
     }
     for name, lim in lims.items():
-        found[name] = lambda seq, i, lim=lim: lim(seq.source, seq.target, alpha(i))
+        found[name] = partial(interpolated, lim)
     found['pose_chord'] = posed(DynamicObject.chord_motion)
     found['pose_spline'] = posed(DynamicObject.spline_motion)
     found['oracle'] = oracle
@@ -185,8 +190,8 @@ def score_sequence(lrm: LRM, seq: Sequence, found: dict[str, Method],
             out = method(seq, i)
             seconds[name].append(time.perf_counter() - start)
             renders: list[torch.Tensor] = []
-            scores[name].append(score_field(lambda p, out=out: lrm.decode(out.planes, p),
-                                            truth, cfg.score, renders))
+            scores[name].append(score_field(partial(lrm.decode, out.planes), truth, cfg.score,
+                                            renders))
             if FRACTIONS[i] == 0.5:
                 middle[name] = renders[0]
     return SequenceResult(scores, seconds, middle)
@@ -231,7 +236,8 @@ def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path,
     then every method.
     """
     found = methods(lrm, lims)
-    rows, per_alpha = [], []
+    rows: list[dict[str, Any]] = []
+    per_alpha: list[dict[str, Any]] = []
     seconds: dict[str, list[float]] = {name: [] for name in found}
     for split in ('seen', 'held_out'):
         for label, gap in cfg.gaps:
@@ -243,7 +249,8 @@ def run(lrm: LRM, lims: dict[str, LIM], cfg: InterpBenchConfig, out: Path,
                 tiles = [torch.stack([r.middle[k][0] for k in ('truth', *found)])
                          for r in results[:figure_sequences]]
                 iio.imwrite(figures / f'{split}_large.png', grid(torch.stack(tiles)))
-            per_sequence, group = {}, []
+            per_sequence: dict[str, np.ndarray] = {}
+            group: list[dict[str, Any]] = []
             for name in found:
                 for r in results:
                     seconds[name] += r.seconds[name]

@@ -26,9 +26,11 @@ with fresh noise per frame (1 is the truth's change; more is flicker).
 """
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 import statistics
 import time
+from typing import Any
 
 import imageio.v3 as iio
 from lim_ros.bench.interp import FRACTIONS, METRICS
@@ -112,7 +114,7 @@ def score_sequence(keyframer: Keyframer, sample: WorldSample, cfg: MonocularBenc
         for i, alpha in enumerate(FRACTIONS):
             out = blend(keyframes[0], keyframes[1], torch.tensor([alpha]))
             found['keyframes' if i in KEYFRAMES else 'between'].append(score_field(
-                lambda p, out=out: keyframer.lrm.decode(out.planes, p), truths[i], cfg.score))
+                partial(keyframer.lrm.decode, out.planes), truths[i], cfg.score))
         scores[mode] = found
     return scores
 
@@ -139,8 +141,9 @@ def generate_all(generator: PipelineGenerator, samples: list[WorldSample]) -> Ge
         fresh.append(torch.stack([
             replace(generator, seed=generator.seed + 1 + i).generate(
                 sample.rgb[i, 0], source).images.cpu() for i in range(len(FRACTIONS))]))
-        if generated[0].prior is not None:
-            prior.append(torch.stack([g.prior.cpu() for g in generated]))
+        priors = [g.prior.cpu() for g in generated if g.prior is not None]
+        if priors:  # a generator with a prior gives one with every view set
+            prior.append(torch.stack(priors))
     return GeneratedSet(torch.stack([s.rgb[:, :1] for s in samples]),
                         torch.stack([s.rgb[:, 1:] for s in samples]), torch.stack(shared),
                         torch.stack(fresh), torch.stack(prior) if prior else None)
@@ -176,7 +179,7 @@ def run(lrm: LRM, generator: PipelineGenerator, cfg: MonocularBenchConfig, out: 
         samples = sequences(cfg, split, lrm.config.image_size, generator.layout.offsets_deg)
         results = [score_sequence(keyframer, s, cfg, seconds) for s in samples]
         for mode in MODES:
-            row = {'split': split, 'input': mode}
+            row: dict[str, Any] = {'split': split, 'input': mode}
             for part in ('keyframes', 'between'):
                 values = np.array([[[a[k] for k in METRICS] for a in r[mode][part]]
                                    for r in results])

@@ -15,16 +15,19 @@ Measured in one process on the engine and the message writers the node uses (no 
   rclpy is installed.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 import statistics
 
-from lim_ros.bench.report import report, timed
+from lim_ros.bench.report import report, T, timed
 from lim_ros.cameras import rig
 from lim_ros.data.preview import to_uint8
 from lim_ros.engine import EngineConfig, ReconstructionEngine
+from lim_ros.engine.engine import Reconstruction
 from lim_ros.engine.extraction import sdf_grid
 from lim_ros.engine.messages import colour_bytes, output_messages
+from lim_ros.errors import ShapeError
 from lim_ros.geometry.grid import evaluate_on_grid
 from lim_ros.render.sphere_tracer import render
 from lim_ros.wire import decode_image
@@ -47,7 +50,7 @@ class NodeBenchConfig:
     family: str = 'humanoid'
 
 
-def _median_ms(fn, repeats: int, device: torch.device) -> tuple[float, object]:
+def _median_ms(fn: Callable[[], T], repeats: int, device: torch.device) -> tuple[float, T]:
     times, result = timed(fn, repeats, device)
     return 1e3 * statistics.median(times), result
 
@@ -56,14 +59,16 @@ def _camera_bytes(obj, size: int, t: float) -> list[bytes]:
     return [view.tobytes() for view in to_uint8(render(obj, rig(4, size), t).rgb)]
 
 
-def _marker_baseline_ms(reconstruction, repeats: int) -> float | None:
+def _marker_baseline_ms(reconstruction: Reconstruction, repeats: int) -> float | None:
     try:
         from lim_ros.ros.object_messages import marker_from_objects
     except ImportError:
         return None
     mesh = reconstruction.mesh
-    args = (mesh.vertices.numpy(), mesh.faces.numpy(),
-            colour_bytes(mesh.vertex_colours).astype(np.float32) / 255.0,
+    colours = colour_bytes(mesh.vertex_colours)
+    if colours is None:
+        raise ShapeError('mesh: the engine gave a mesh without vertex colours')
+    args = (mesh.vertices.numpy(), mesh.faces.numpy(), colours.astype(np.float32) / 255.0,
             reconstruction.stamp_ns, 'lim_volume')
     return _median_ms(lambda: marker_from_objects(*args), repeats, torch.device('cpu'))[0]
 
@@ -88,7 +93,7 @@ def _output_row(engine: ReconstructionEngine, resolution: int, cfg: NodeBenchCon
     """Time a stamp between keyframes → geometry → messages at one mesh resolution."""
     offsets = iter(range(1, 10**6))
 
-    def query():  # a new stamp each time, so nothing comes from the cache
+    def query() -> Reconstruction:  # a new stamp each time, so nothing comes from the cache
         return engine.reconstruction(SECOND // 4 + next(offsets), resolution=resolution)
 
     query()  # warm-up

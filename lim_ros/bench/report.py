@@ -1,14 +1,19 @@
 """Printing benchmark rows as a table and writing them as JSON."""
 
+from collections.abc import Callable
 import json
 from pathlib import Path
 import platform
 import time
+from typing import TypeVar
 
+from lim_ros.errors import ConfigError
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 import torch
+
+T = TypeVar('T')
 
 
 def environment() -> dict:
@@ -62,9 +67,11 @@ def report(title: str, rows: list[dict], out: Path) -> None:
     Console().print(f'wrote {out}')
 
 
-def timed(fn, repeats: int, device: torch.device) -> tuple[list[float], object]:
-    """Run ``fn`` ``repeats`` times; return the wall times in seconds (CUDA synchronised)."""
-    times, result = [], None
+def timed(fn: Callable[[], T], repeats: int, device: torch.device) -> tuple[list[float], T]:
+    """Run ``fn`` ``repeats`` (>= 1) times; return the wall times in s (CUDA synchronised)."""
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ConfigError(f'repeats: expected a positive integer, got {repeats!r}')
+    times = []
     for _ in range(repeats):
         if device.type == 'cuda':
             torch.cuda.synchronize()

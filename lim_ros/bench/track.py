@@ -247,7 +247,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
             registering, track_reanchor_error=NEVER, track_grid=cfg.track_grid), keep_lost,
             cfg.registration)
     # per method, one value per instant of each of `score_positions`' four scores
-    error, drift, far, far_elsewhere = ({m: [] for m in cfg.methods} for _ in range(4))
+    scores: list[dict[str, list[float]]] = [{m: [] for m in cfg.methods} for _ in range(4)]
+    error, drift, far, far_elsewhere = scores
     seconds = dict.fromkeys(cfg.methods, 0.0)
 
     def record(name: str, scores: tuple[float, float, float, float]) -> None:
@@ -271,7 +272,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     registered, velocity, edge_weights = source, None, None
     rows: list[list[np.ndarray]] = [[], [], []]
 
-    def draw(tracked: dict[str, TrackedMesh], oracle: torch.Tensor) -> None:
+    def draw(tracked: dict[str, TrackedMesh], oracle: torch.Tensor, camera: Cameras) -> None:
         for row, name in zip(rows, TRACKERS[:2]):
             mesh = tracked[name]
             row.append(render_textured(mesh.vertices, mesh.faces, mesh.uvs,
@@ -279,8 +280,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         rows[-1].append(render_textured(volume.to_volume(atlas.expand(oracle)), atlas.faces,
                                         atlas.uvs, first['canonical'].anchor.texture, camera))
 
-    if figure is not None:
-        draw(first, oracle)
+    if figure is not None and camera is not None:
+        draw(first, oracle, camera)
     for index, stamp in enumerate(stamps[1:], start=1):
         t = _seconds(stamp)
         mesh = engine.mesh(stamp)  # shared, not timed
@@ -324,8 +325,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
                                 ('pose_chord', chord_positions(obj, source, t, cfg)),
                                 ('surface_floor', floor)):
             record(name, score_positions(obj, source, 0.0, t, positions))
-        if figure is not None and index % 2 == 0:
-            draw(tracked, oracle)
+        if figure is not None and camera is not None and index % 2 == 0:
+            draw(tracked, oracle, camera)
     if figure is not None:
         figure.extend(rows)
     return SequenceScores(obj.family, error, drift, far, far_elsewhere, seconds,
@@ -382,10 +383,11 @@ def run(cfg: TrackBenchConfig, out: Path, figures: Path | None = None) -> list[d
         for i in tqdm(range(cfg.samples), desc=f'bench track {split}', unit='sequence'):
             obj = make_object(families[i % len(families)], cfg.seed + i)
             add_keyframes(engine, obj, cfg, cameras)
-            figure = [] if figures is not None and i == 0 else None
+            figure: list[list[np.ndarray]] | None = [] if figures is not None and i == 0 \
+                else None
             results.append(track_sequence(engine, obj, cfg, figure, camera))
             sequences.append(sequence_row(split, cfg.seed + i, results[-1]))
-            if figure:
+            if figure and figures is not None:
                 figures.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(np.concatenate([np.concatenate(r, axis=1) for r in figure]))\
                     .save(figures / f'{split}.png')

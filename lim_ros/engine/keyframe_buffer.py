@@ -106,9 +106,10 @@ class KeyframeBuffer:
 
         :raises StampError: if the buffer is empty or ``stamp_ns`` lies outside its span.
         """
-        if not self._frames:
+        span = self.span
+        if span is None:
             raise StampError(f'stamp: {stamp_ns} ns requested, but the keyframe buffer is empty')
-        first, last = self.span
+        first, last = span
         if not first <= stamp_ns <= last:
             raise StampError(f'stamp: {stamp_ns} ns is outside the keyframe buffer '
                              f'[{first}, {last}] ns')

@@ -116,7 +116,7 @@ class MeshTracker:
         # and the edges' weights (E,) after the last step (None: none yet)
         self._edges = self._rest = self._albedo = torch.empty(0)
         self._edge_weights: torch.Tensor | None = None
-        self._positions: torch.Tensor | None = None  # (V, 3) unit cube at self._stamp, device
+        self._positions = torch.empty(0)  # (V, 3) unit cube at self._stamp, on the device
         self._stamp = -1
         # 'local' and 'register': unit-cube velocity (V, 3) per second over the last sub-step
         self._velocity: torch.Tensor | None = None
@@ -132,21 +132,22 @@ class MeshTracker:
         :raises ShapeError: if the anchor reconstruction has no surface.
         """
         stamp = self.engine.resolve(stamp_ns)
+        span, anchor = self.engine.span, self._anchor
         # a track also restarts when its last stamp has left the buffer: its field is gone
-        new_track = self._anchor is None or stamp < self._stamp \
-            or self._stamp < self.engine.span[0]
-        if new_track:
-            self._start(self.engine.keyframe_at_or_before(stamp), resolution)
-        step = self._advance(stamp, resolution)
+        new_track = anchor is None or stamp < self._stamp or span is None \
+            or self._stamp < span[0]
+        if anchor is None or new_track:
+            anchor = self._start(self.engine.keyframe_at_or_before(stamp), resolution)
+        step = self._advance(anchor, stamp, resolution)
         if step is not None and step.needs_reanchor(self.unit_tracker_config):
-            self._start(stamp, resolution)
+            anchor = self._start(stamp, resolution)
             step, new_track = None, True
         error = 0.0 if step is None else step.error * self.engine.volume.half_size
-        unit = self._anchor.atlas.expand(self._positions.cpu())
-        return TrackedMesh(stamp, self._anchor, self.engine.volume.to_volume(unit).float(),
-                           error, new_track or self._anchor.stamp_ns == stamp)
+        unit = anchor.atlas.expand(self._positions.cpu())
+        return TrackedMesh(stamp, anchor, self.engine.volume.to_volume(unit).float(),
+                           error, new_track or anchor.stamp_ns == stamp)
 
-    def _start(self, stamp: int, resolution: int | None) -> None:
+    def _start(self, stamp: int, resolution: int | None) -> TrackAnchor:
         mesh = self.engine.mesh(stamp, resolution)
         unit = self.engine.volume.to_unit(mesh.vertices).to(self.engine.device)
         atlas = unwrap(mesh)
@@ -165,11 +166,13 @@ class MeshTracker:
                 self._albedo = self.engine.surface_field(stamp, grid)(unit)[1]
                 self._rest, self._edge_weights = unit, None
         self.tracks_started += 1
-        self._anchor = TrackAnchor(self.tracks_started, stamp, atlas,
-                                   atlas.expand(mesh.vertices.float()), texture, canonical)
-        self._positions, self._stamp, self._velocity = unit, stamp, None
+        anchor = TrackAnchor(self.tracks_started, stamp, atlas,
+                             atlas.expand(mesh.vertices.float()), texture, canonical)
+        self._anchor, self._positions, self._stamp, self._velocity = anchor, unit, stamp, None
+        return anchor
 
-    def _advance(self, stamp: int, resolution: int | None) -> TrackStep | None:
+    def _advance(self, anchor: TrackAnchor, stamp: int,
+                 resolution: int | None) -> TrackStep | None:
         """
         Move the vertices from the last stamp to ``stamp``; None if the stamp did not change.
 
@@ -182,7 +185,7 @@ class MeshTracker:
         if stamp == self._stamp:
             return None
         if self.config.track_search == 'canonical':
-            canonical = self._anchor.canonical
+            canonical = anchor.canonical
             field = self.engine.correspondence_field(stamp, self.config.track_grid)
             surface = self.engine.volume.to_unit(self.engine.mesh(stamp, resolution).vertices)
             found = canonical_search(field, canonical, surface.to(self.engine.device))
@@ -196,12 +199,13 @@ class MeshTracker:
         for i in range(1, count + 1):  # a failing sub-step leaves the last one's state
             at = start + (stamp - start) * i // count
             seconds = (at - self._stamp) * 1e-9
-            step = self._local_step(at, extrapolate(self._positions, self._velocity, seconds))
+            step = self._local_step(anchor, at,
+                                    extrapolate(self._positions, self._velocity, seconds))
             self._velocity = (step.positions - self._positions) / seconds
             self._positions, self._stamp = step.positions, at
         return step
 
-    def _local_step(self, stamp: int, start: torch.Tensor) -> TrackStep:
+    def _local_step(self, anchor: TrackAnchor, stamp: int, start: torch.Tensor) -> TrackStep:
         """Move the vertices from ``start`` (V, 3) onto the geometry at ``stamp``."""
         if self.config.track_search == 'register':
             step = register_step(self.engine.surface_field(stamp, self.config.track_grid),
@@ -210,4 +214,4 @@ class MeshTracker:
             self._edge_weights = step.edge_weights
             return step
         return track_step(self.engine.correspondence_field(stamp, self.config.track_grid),
-                          self._anchor.canonical, start, self.unit_tracker_config)
+                          anchor.canonical, start, self.unit_tracker_config)

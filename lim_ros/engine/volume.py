@@ -19,7 +19,7 @@ import torch
 class Volume:
     """The box the models reconstruct, in the volume frame."""
 
-    center: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    center: tuple[float, ...] = (0.0, 0.0, 0.0)  # three numbers, checked
     size: float = 2.0
 
     def __post_init__(self) -> None:

@@ -39,8 +39,8 @@ class Mesh:
             want = torch.int64 if name == 'faces' else torch.float32
             if value.dtype != want:
                 raise ShapeError(f'{name}: expected dtype {want}, got {value.dtype}')
-        num_vertices = self.vertices.shape[0] if self.vertices.dim() == 2 else None
         check_shape('vertices', tuple(self.vertices.shape), (None, 3))
+        num_vertices = self.vertices.shape[0]
         check_shape('faces', tuple(self.faces.shape), (None, 3))
         if self.vertex_colours is not None:
             check_shape('vertex_colours', tuple(self.vertex_colours.shape), (num_vertices, 3))
@@ -105,8 +105,9 @@ def extract_mesh(sdf_grid: torch.Tensor, half_size: float = 1.0, level: float = 
     if not isinstance(sdf_grid, torch.Tensor) or not sdf_grid.is_floating_point():
         got = sdf_grid.dtype if isinstance(sdf_grid, torch.Tensor) else type(sdf_grid).__name__
         raise ShapeError(f'sdf_grid: expected a floating-point torch.Tensor, got {got}')
-    r = sdf_grid.shape[0] if sdf_grid.dim() == 3 else None
-    check_shape('sdf_grid', tuple(sdf_grid.shape), (r, r, r))
+    check_shape('sdf_grid', tuple(sdf_grid.shape),
+                (sdf_grid.shape[0] if sdf_grid.dim() == 3 else None,) * 3)
+    r = sdf_grid.shape[0]
     if r < 2:
         raise ShapeError(f'sdf_grid: expected resolution >= 2, got {r}')
     if not bool(torch.isfinite(sdf_grid).all()):

@@ -14,5 +14,5 @@ Flow = TypeVar('Flow')
 
 def flows_to_keyframes(f01: Flow, f10: Flow, a: Any) -> tuple[Flow, Flow]:
     """Return (F_α→0, F_α→1) at α = ``a`` from F_0→1 and F_1→0 of any shape, in their units."""
-    return (-(1.0 - a) * a * f01 + a * a * f10,  # type: ignore[operator]
-            (1.0 - a) ** 2 * f01 - a * (1.0 - a) * f10)  # type: ignore[operator]
+    return (-(1.0 - a) * a * f01 + a * a * f10,
+            (1.0 - a) ** 2 * f01 - a * (1.0 - a) * f10)

@@ -31,7 +31,7 @@ class FlowInterpolator:
 
     def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM) -> None:
         """Create the DIS flow estimator (``preset``: OpenCV's speed / quality preset)."""
-        self.flow = cv2.DISOpticalFlow_create(preset)
+        self.flow = cv2.DISOpticalFlow_create(preset)  # type: ignore[attr-defined]  # not in stubs
 
     def __call__(self, rgb0: torch.Tensor, rgb1: torch.Tensor, alpha: float) -> torch.Tensor:
         """Return the views at α from views (V, 3, H, W) in [0, 1] at the two keyframes."""

@@ -6,6 +6,7 @@ points. Tensors may live on any device; results are Python floats.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from lim_ros.errors import check_shape, ConfigError, ShapeError
 import numpy as np
@@ -44,7 +45,7 @@ def _check_real_tensor(name: str, value: object) -> torch.Tensor:
     return value
 
 
-def _positive_finite(name: str, value: object) -> float:
+def _positive_finite(name: str, value: Any) -> float:
     """Return `value` as a float if it is a positive finite real number; raise ConfigError."""
     try:
         number = float(value) if not isinstance(value, bool) else float('nan')

@@ -17,7 +17,7 @@ SSIM_K1 = 0.01
 SSIM_K2 = 0.03
 
 
-def _check_image_pair(pred: object, gt: object, ndims: range, layout: str) -> None:
+def _check_image_pair(pred: torch.Tensor, gt: torch.Tensor, ndims: range, layout: str) -> None:
     """Raise ShapeError unless `pred` and `gt` are equal-shape, finite images of `layout`."""
     for name, image in (('pred', pred), ('gt', gt)):
         _check_real_tensor(name, image)

@@ -46,6 +46,7 @@ TRAINING_FORMAT = 'lim_ros-training/1'
 _SHOWN = 5  # keys listed per category in a weight mismatch error
 
 C = TypeVar('C')
+M = TypeVar('M', bound=nn.Module)
 PathLike = str | os.PathLike
 
 
@@ -70,8 +71,8 @@ def read_checkpoint(path: PathLike, config_cls: type[C], *, kind: str,
     return _config(path, metadata, config_cls), tensors, _json(path, metadata, 'extra')
 
 
-def load_model(path: PathLike, model_factory: Callable[[C], nn.Module], config_cls: type[C], *,
-               kind: str, device: torch.device | str = 'cpu') -> tuple[nn.Module, C, dict]:
+def load_model(path: PathLike, model_factory: Callable[[C], M], config_cls: type[C], *,
+               kind: str, device: torch.device | str = 'cpu') -> tuple[M, C, dict]:
     """Build ``model_factory(config)`` from the stored config, load its weights, move it."""
     config, tensors, extra = read_checkpoint(path, config_cls, kind=kind)
     model = model_factory(config)
@@ -126,7 +127,8 @@ def load_training_state(path: PathLike, model: nn.Module, optimizer: torch.optim
     _load_weights(path, model, weights)
     try:
         stored = _json(path, metadata, 'optimizer')
-        groups, scalars, state = stored['param_groups'], set(stored['scalars']), {}
+        groups, scalars = stored['param_groups'], set(stored['scalars'])
+        state: dict[int, dict[str, Any]] = {}
         for key, value in tensors.items():
             if key.startswith('optimizer.state.'):
                 _, _, index, name = key.split('.', 3)

@@ -22,9 +22,11 @@ triplane flow and training learns what that misses. Planes of an LRM with view e
 evidence moves with the surface) but get no learned correction, since no views exist at α.
 """
 
+from collections.abc import Iterable
 import copy
 from dataclasses import dataclass, field
 import math
+from typing import cast
 
 from einops import rearrange
 from lim_ros.config_io import ADDED_SWITCH
@@ -71,6 +73,8 @@ class LIMConfig:
 
 class AlphaEmbedding(nn.Module):
     """α (B,) → (B, 1, D): [α, sin(2^f π α), cos(2^f π α)] for f < F, then a two-layer MLP."""
+
+    scales: torch.Tensor  # buffer (F,): 2^f π
 
     def __init__(self, dim: int, frequencies: int) -> None:
         """Create the MLP."""
@@ -160,8 +164,8 @@ class LIM(nn.Module):
         cross-attentions take that block's cross-attention to the image tokens.
         """
         self.config.check_lrm(lrm.config)
-        for i, block in enumerate(self.blocks):
-            source = lrm.blocks[i % len(lrm.blocks)]
+        for i, block in enumerate(cast(Iterable[CrossAttentionBlock], self.blocks)):
+            source = cast(CrossAttentionBlock, lrm.blocks[i % len(lrm.blocks)])
             block.self_block.load_state_dict(source.self_block.state_dict())
             for norm, cross in zip(block.norm_cross, block.cross):
                 norm.load_state_dict(source.norm_cross[0].state_dict())

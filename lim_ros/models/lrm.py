@@ -76,7 +76,7 @@ class LRMOutput:
     features: torch.Tensor  # (B, 3·R·R, D): last-layer triplane tokens, consumed by LIM
 
 
-def blend(source: LRMOutput, target: LRMOutput, alpha: torch.Tensor) -> LRMOutput:
+def blend(source: LRMOutput, target: LRMOutput, alpha: torch.Tensor | float) -> LRMOutput:
     """Return ``(1 - α) source + α target`` for planes and features; α (B,) or a float."""
     a = torch.as_tensor(alpha, dtype=source.features.dtype, device=source.features.device)
     a = a.reshape(-1, 1, 1)

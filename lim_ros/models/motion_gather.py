@@ -37,6 +37,8 @@ def token_distances(resolution: int) -> torch.Tensor:
 class MotionGather(nn.Module):
     """Values (B, 3·R·R, V) of one keyframe, gathered to the cells where LIM's tokens need them."""
 
+    distance: torch.Tensor  # buffer (R·R, R·R): `token_distances`
+
     def __init__(self, dim: int, resolution: int, match_dim: int = 64) -> None:
         """Create the projections; the content term starts at zero (every cell keeps its own)."""
         super().__init__()

@@ -24,12 +24,16 @@ the DDIM steps, so the views stay closer to the prior.
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from einops import rearrange
 from lim_ros.errors import check_shape, ConfigError, ShapeError
 from lim_ros.models.checkpoint import load_model
 import torch
 from torch import nn
+
+if TYPE_CHECKING:  # diffusers is imported when a UNet is built
+    from diffusers.models.unets.unet_2d import UNet2DModel
 
 KIND = 'mvdiff'
 PRIORS = ('none', 'lrm_render')
@@ -99,9 +103,10 @@ class MVDiffusionConfig:
                 'prediction_type': self.prediction_type, 'clip_sample': False}
 
 
-def build_unet(cfg: MVDiffusionConfig) -> nn.Module:
+def build_unet(cfg: MVDiffusionConfig) -> 'UNet2DModel':
     """Build the diffusers ``UNet2DModel`` of ``cfg``: K·3 + 3 (+ K·3 prior) in, K·3 out."""
-    from diffusers import UNet2DModel
+    # from its own module: mypy reads diffusers' top-level names as its dummy placeholders
+    from diffusers.models.unets.unet_2d import UNet2DModel
 
     levels = len(cfg.block_channels)
     attention = [i >= levels - cfg.attention_levels for i in range(levels)]

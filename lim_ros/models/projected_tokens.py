@@ -57,6 +57,8 @@ class ViewFeatures(nn.Module):
 class ColumnFeatures(nn.Module):
     """Feature maps and cameras → per-cell column features (B, 3·N·N, out_dim)."""
 
+    points: torch.Tensor  # buffer (3·N·N·K, 3): `column_points`
+
     def __init__(self, resolution: int, depth_samples: int, channels: int, out_dim: int) -> None:
         """Create the embedding of K·(2·channels + 1) statistics per cell."""
         super().__init__()

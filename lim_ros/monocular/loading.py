@@ -15,7 +15,7 @@ Zero123++ v1.2: ``{"offsets_deg": [30, 90, 150, 210, 270, 330], "elevations_deg"
 from dataclasses import dataclass
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 
 from lim_ros.cameras import Cameras, elevation_deg
 from lim_ros.config_io import from_dict
@@ -43,7 +43,8 @@ def load_local_pipeline(path: str | Path, device: torch.device | str = 'cpu',
         model_index.json, a component folder it names that is missing, an unsupported class,
         custom code without ``trust_code``, a missing or bad layout file, or a load failure.
     """
-    from diffusers import DiffusionPipeline
+    # from its own module: mypy reads diffusers' top-level names as its dummy placeholders
+    from diffusers.pipelines.pipeline_utils import DiffusionPipeline
     from lim_ros.monocular.pipeline import MultiViewPipeline
 
     folder = Path(path)
@@ -59,6 +60,7 @@ def load_local_pipeline(path: str | Path, device: torch.device | str = 'cpu',
     if missing:
         raise CheckpointError(f'{folder}: model_index.json names components without a folder: '
                               f'{", ".join(missing)}')
+    pipeline_class: type[DiffusionPipeline]
     if class_name == MultiViewPipeline.__name__:
         pipeline_class, layout = MultiViewPipeline, None
     elif isinstance(class_name, list) and (folder / f'{class_name[0]}.py').is_file():
@@ -97,7 +99,7 @@ def _layout_file(folder: Path) -> ViewLayout:
 class PipelineGenerator:
     """A `MultiViewGenerator` over a Zero123++-style diffusers pipeline (ours or a user's)."""
 
-    pipe: object  # a diffusers DiffusionPipeline called as pipe(image, ...).images[0]
+    pipe: Any  # a diffusers DiffusionPipeline called as pipe(image, ...).images[0]
     layout: ViewLayout
     steps: int = 0  # denoising steps; 0: the pipeline's default
     seed: int = 0  # the initial noise's seed, the same for every frame
@@ -113,7 +115,7 @@ class PipelineGenerator:
         cameras = target_cameras(camera, self.layout)
         h, w = view.shape[-2:]
         pixels = view.detach().clamp(0.0, 1.0).mul(255.0).round().byte().permute(1, 2, 0)
-        kwargs = {'num_inference_steps': self.steps} if self.steps else {}
+        kwargs: dict[str, Any] = {'num_inference_steps': self.steps} if self.steps else {}
         if self.layout.elevation_argument:
             kwargs[self.layout.elevation_argument] = float(elevation_deg(camera)[0])
         prior = None
@@ -155,14 +157,15 @@ def load_generator(path: str | Path, device: torch.device | str = 'cpu', steps: 
     from lim_ros.monocular.prior import load_prior
 
     path = Path(path)
+    pipe: object
     if path.suffix == '.safetensors':
         pipe = MultiViewPipeline.from_checkpoint(path).to(device)
         layout = own_layout(pipe)
     else:
         pipe, layout = load_local_pipeline(path, device, trust_code)
     prior = None
-    if isinstance(pipe, MultiViewPipeline) and pipe.config.prior != 'none':
-        prior = load_prior(pipe.config.prior_lrm, pipe.config.prior_grid, device)
+    if isinstance(pipe, MultiViewPipeline) and pipe.config['prior'] != 'none':
+        prior = load_prior(pipe.config['prior_lrm'], pipe.config['prior_grid'], device)
     return PipelineGenerator(pipe, layout, steps, seed, prior)
 
 

@@ -14,7 +14,10 @@ config, see `lim_ros.models.multiview_diffusion`) is also given its K prior view
 
 from pathlib import Path
 
-from diffusers import DDIMScheduler, DiffusionPipeline, ImagePipelineOutput, UNet2DModel
+# from their own modules: mypy reads diffusers' top-level names as its dummy placeholders
+from diffusers.models.unets.unet_2d import UNet2DModel
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline, ImagePipelineOutput
+from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 from einops import rearrange
 from lim_ros.errors import ShapeError
 from lim_ros.models.multiview_diffusion import (
@@ -81,14 +84,15 @@ class MultiViewPipeline(DiffusionPipeline):
             raise ShapeError(f"output_type: expected 'pil' or 'pt', got {output_type!r}")
         size = self.image_size
         if isinstance(image, Image.Image):
-            array = np.asarray(image.convert('RGB').resize((size, size), Image.BILINEAR))
+            array = np.asarray(image.convert('RGB').resize(
+                (size, size), Image.BILINEAR))  # type: ignore[attr-defined]  # exists at run time
             image = torch.from_numpy(array.copy()).permute(2, 0, 1)[None].float() / 255.0
         if image.ndim != 4 or tuple(image.shape[1:]) != (3, size, size):
             raise ShapeError(f'image: expected a PIL image or shape (B, 3, {size}, {size}), '
                              f'got {tuple(image.shape)}')
         b = image.shape[0]
-        k = len(self.config.offsets_deg)
-        check_prior_views(self.config.prior, prior_views, b, k, size)
+        k = len(self.config['offsets_deg'])
+        check_prior_views(self.config['prior'], prior_views, b, k, size)
         if prior_views is not None:
             prior_views = prior_views.to(self.unet.device)
         elevation = torch.as_tensor(elevation_deg, dtype=torch.float32).expand(b)
@@ -96,9 +100,9 @@ class MultiViewPipeline(DiffusionPipeline):
         device = self.unet.device
         views = sample_views(self.unet, self.scheduler, image.to(device), elevation.to(device),
                              noise.to(device),
-                             num_inference_steps or self.config.sample_steps,
-                             prior_views, self.config.sample_strength).float().cpu()
-        if output_type == 'pt':
-            return ImagePipelineOutput(images=views)
+                             num_inference_steps or self.config['sample_steps'],
+                             prior_views, self.config['sample_strength']).float().cpu()
+        if output_type == 'pt':  # diffusers annotates the images as PIL or NumPy only
+            return ImagePipelineOutput(images=views)  # type: ignore[arg-type]
         rows = rearrange(views, 'b k c h w -> b h (k w) c').mul(255.0).round().byte().numpy()
         return ImagePipelineOutput(images=[Image.fromarray(row) for row in rows])

@@ -69,7 +69,7 @@ class LimNode(Node):
         """
         super().__init__(node_name, **kwargs)
         self.counters = NodeCounters()
-        self._worker: KeyframeWorker | None = None
+        self._worker: KeyframeWorker[SyncedFrames] | None = None
         self._last_logged: dict[tuple[str, str], float] = {}
         self._last_published: int | None = None
         self._closing = False
@@ -157,7 +157,7 @@ class LimNode(Node):
             self._on_error('internal', camera, e)
             return
         self.counters.assign(superseded=self._sync.superseded)
-        if synced is not None and self._worker.submit(synced):
+        if synced is not None and self._worker is not None and self._worker.submit(synced):
             self.counters.add(queue_drops=1)
 
     def _camera_poses(self, synced: SyncedFrames) -> torch.Tensor:
@@ -211,14 +211,15 @@ class LimNode(Node):
             return
         self._last_published = reconstruction.stamp_ns
         self.counters.add(outputs=1)
-        if self._tracker is not None:
-            self._publish_tracked(reconstruction.stamp_ns)
+        if self._tracker is not None and self._tracked is not None:  # tracking: both set
+            self._publish_tracked(self._tracker, self._tracked, reconstruction.stamp_ns)
 
-    def _publish_tracked(self, stamp: int) -> None:
+    def _publish_tracked(self, tracker: MeshTracker, publishers: TrackedPublishers,
+                         stamp: int) -> None:
         """Move the current track to ``stamp`` and publish it; count a failure."""
         try:
-            tracked = self._tracker.tracked_mesh(stamp, self.settings.engine.mesh_resolution)
-            self._tracked.publish(tracked, self.settings.stream.volume_frame)
+            tracked = tracker.tracked_mesh(stamp, self.settings.engine.mesh_resolution)
+            publishers.publish(tracked, self.settings.stream.volume_frame)
         except StampError as e:  # the stamp left the buffer since the untracked outputs
             self.counters.add(skipped_outputs=1)
             self.get_logger().info(f'no tracked mesh: {e}', throttle_duration_sec=10.0)

@@ -11,18 +11,21 @@ one set. The node passes the handler.
 from collections.abc import Callable
 import threading
 import time
+from typing import Generic, TypeVar
+
+T = TypeVar('T')
 
 
-class LatestSlot:
+class LatestSlot(Generic[T]):
     """A thread-safe slot holding only the newest item put into it."""
 
     def __init__(self) -> None:
         """Start empty."""
-        self._item: object | None = None
+        self._item: T | None = None
         self._closed = False
         self._ready = threading.Condition()
 
-    def put(self, item: object) -> bool:
+    def put(self, item: T) -> bool:
         """Store ``item``; return True if it replaced an item nobody took (a drop)."""
         with self._ready:
             dropped = self._item is not None
@@ -30,7 +33,7 @@ class LatestSlot:
             self._ready.notify()
         return dropped
 
-    def take(self, timeout: float | None = None) -> object | None:
+    def take(self, timeout: float | None = None) -> T | None:
         """Remove and return the item; wait up to ``timeout`` s; None if empty or closed."""
         with self._ready:
             self._ready.wait_for(lambda: self._item is not None or self._closed, timeout)
@@ -50,18 +53,18 @@ class LatestSlot:
         return self._closed
 
 
-class KeyframeWorker:
+class KeyframeWorker(Generic[T]):
     """A daemon thread calling ``handle(item, queued_at)`` for each item taken from a slot."""
 
-    def __init__(self, handle: Callable[[object, float], None], name: str = 'lim_keyframes'
+    def __init__(self, handle: Callable[[T, float], None], name: str = 'lim_keyframes'
                  ) -> None:
         """Start the thread; ``queued_at`` is the `time.monotonic` of the item's `submit`."""
-        self.slot = LatestSlot()
+        self.slot: LatestSlot[tuple[T, float]] = LatestSlot()
         self._handle = handle
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, item: object) -> bool:
+    def submit(self, item: T) -> bool:
         """Queue ``item`` (latest only); return True if an untaken item was dropped."""
         return self.slot.put((item, time.monotonic()))
 

@@ -8,6 +8,7 @@ unknown name is a ConfigError naming it; a missing one takes the field's default
 """
 
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from lim_ros.config_io import from_dict
 from lim_ros.engine.config import EngineConfig
@@ -79,10 +80,11 @@ def settings_from_values(values: dict, where: str = 'lim_node') -> NodeSettings:
                           'expected names of EngineConfig, StreamConfig, TrackingConfig or '
                           'RosOptions')
     try:
-        return NodeSettings(**{
+        sections: dict[str, Any] = {  # section name → its config dataclass (types differ)
             section: from_dict(cls, {k: v for k, v in values.items() if names[k] == section},
                                where)
-            for section, cls in SECTIONS})
+            for section, cls in SECTIONS}
+        return NodeSettings(**sections)
     except TypeError as error:  # a config's own validation of a value's type
         raise ConfigError(f'{where}: {error}') from error
 

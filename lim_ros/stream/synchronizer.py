@@ -75,9 +75,10 @@ class FrameSynchronizer:
         if self._slots[camera] is not None:
             self.superseded += 1
         self._slots[camera] = frame
-        if any(f is None for f in self._slots.values()):
+        latest = [self._slots[c] for c in self.cameras]
+        frames = tuple(f for f in latest if f is not None)
+        if len(frames) < len(latest):
             return None
-        frames = tuple(self._slots[c] for c in self.cameras)
         stamps = [f.stamp_ns for f in frames]
         if max(stamps) - min(stamps) > self.tolerance_ns:
             return None

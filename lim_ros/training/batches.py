@@ -5,7 +5,9 @@ Each step splits the V rendered views of a sample into V_in input views and V - 
 views (the same split for the whole batch); rendering losses use rays of the novel views only.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from lim_ros.cameras import Cameras
 from lim_ros.data.dataset import WorldSample
@@ -27,10 +29,12 @@ class ViewBatch:
 
 def stack_samples(samples: list[WorldSample]) -> WorldSample:
     """Stack samples along a new first axis (families and seeds become tuples)."""
-    return WorldSample(*(
+    # Any: WorldSample's field types are a single sample's, without a batch's tuples
+    columns: Iterator[Any] = (
         tuple(values) if isinstance(values[0], (str, int)) else torch.stack(values)
         for values in zip(*samples)
-    ))
+    )
+    return WorldSample(*columns)
 
 
 def batch_cameras(batch: WorldSample) -> list[Cameras]:

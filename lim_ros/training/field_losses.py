@@ -18,14 +18,25 @@ import torch
 
 
 class FieldSampling(Protocol):
-    """The fields of a trainer's config that say how many samples the terms use."""
+    """The fields of a trainer's config that say how many samples the terms use (read-only)."""
 
-    query_points: int
-    surface_points: int
-    render_samples: int
-    beta: float
-    truncation: float
-    device: str
+    @property
+    def query_points(self) -> int: ...
+
+    @property
+    def surface_points(self) -> int: ...
+
+    @property
+    def render_samples(self) -> int: ...
+
+    @property
+    def beta(self) -> float: ...
+
+    @property
+    def truncation(self) -> float: ...
+
+    @property
+    def device(self) -> str: ...
 
 
 def field_losses(decode: Callable[[torch.Tensor], FieldOutput], batch: WorldSample,

@@ -16,7 +16,7 @@ import json
 import math
 from pathlib import Path
 import time
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from lim_ros.errors import ConfigError
 from lim_ros.models.checkpoint import load_training_state, save_checkpoint, save_training_state
@@ -28,19 +28,47 @@ LossTerms = dict[str, torch.Tensor]
 
 
 class LoopConfig(Protocol):
-    """The fields of a trainer's config that the loop reads."""
+    """
+    The fields of a trainer's config that the loop reads.
 
-    out_dir: str
-    steps: int
-    lr: float
-    weight_decay: float
-    warmup_steps: int
-    seed: int
-    device: str
-    amp: bool
-    threads: int  # torch CPU threads; 0 keeps torch's default
-    log_every: int
-    checkpoint_every: int
+    Read-only, as a frozen dataclass's fields are; the config is a dataclass instance
+    (``__dataclass_fields__``), since the run's summary stores ``dataclasses.asdict`` of it.
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    @property
+    def out_dir(self) -> str: ...
+
+    @property
+    def steps(self) -> int: ...
+
+    @property
+    def lr(self) -> float: ...
+
+    @property
+    def weight_decay(self) -> float: ...
+
+    @property
+    def warmup_steps(self) -> int: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def device(self) -> str: ...
+
+    @property
+    def amp(self) -> bool: ...
+
+    @property
+    def threads(self) -> int: ...  # torch CPU threads; 0 keeps torch's default
+
+    @property
+    def log_every(self) -> int: ...
+
+    @property
+    def checkpoint_every(self) -> int: ...
 
 
 def start_run(cfg: LoopConfig) -> torch.device:

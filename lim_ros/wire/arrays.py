@@ -7,10 +7,11 @@ returns the array in the dtype the wire format needs. Nothing is clamped.
 
 from lim_ros.errors import check_shape, ShapeError
 import numpy as np
+import numpy.typing as npt
 
 
 def real_rows(name: str, value: object, num_rows: int | None, width: int,
-              dtype: object) -> np.ndarray:
+              dtype: npt.DTypeLike) -> np.ndarray:
     """
     Return ``value`` as a finite (num_rows, width) array of ``dtype``.
 

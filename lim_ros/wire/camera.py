@@ -7,13 +7,15 @@ float32, pixels. The images must be rectified already: a CameraInfo with a non-z
 distortion is refused, as is one describing another image size.
 """
 
+from typing import Any
+
 from lim_ros.errors import ShapeError
 from lim_ros.wire.image import decode_compressed, decode_image
 import numpy as np
 import torch
 
 
-def image_pixels(message: object) -> np.ndarray:
+def image_pixels(message: Any) -> np.ndarray:
     """Return the (H, W, 3) uint8 RGB pixels of a sensor_msgs Image or CompressedImage."""
     if hasattr(message, 'encoding'):
         return decode_image(message.encoding, message.height, message.width, message.step,
@@ -21,7 +23,7 @@ def image_pixels(message: object) -> np.ndarray:
     return decode_compressed(message.format, message.data)
 
 
-def camera_intrinsics(info: object, height: int, width: int) -> torch.Tensor:
+def camera_intrinsics(info: Any, height: int, width: int) -> torch.Tensor:
     """
     Return K (3, 3) float32 from a sensor_msgs/CameraInfo, for an image of height x width px.
 

@@ -15,10 +15,12 @@ Python objects.
 """
 
 import struct
+from typing import Any
 
 from lim_ros.errors import ShapeError
 from lim_ros.wire.time import ns_to_stamp, stamp_to_ns
 import numpy as np
+import numpy.typing as npt
 
 ENCAPSULATION = b'\x00\x01\x00\x00'
 
@@ -45,7 +47,7 @@ def check_int(name: str, value: object, kind: str) -> int:
     return int(value)
 
 
-def _little_endian(dtype: object) -> np.dtype:
+def _little_endian(dtype: npt.DTypeLike) -> np.dtype:
     """Return ``dtype`` in little-endian byte order (single bytes have none)."""
     return np.dtype(dtype).newbyteorder('<')
 
@@ -59,7 +61,7 @@ class CdrWriter:
     """
 
     def __init__(self) -> None:
-        self._parts: list[object] = [ENCAPSULATION]
+        self._parts: list[bytes | memoryview] = [ENCAPSULATION]
         self._size = 0  # bytes written after the encapsulation header
 
     def _align(self, alignment: int) -> None:
@@ -119,7 +121,7 @@ class CdrWriter:
         self.uint32(nanosec)
         self.string(frame_id)
 
-    def array(self, values: np.ndarray, dtype: object) -> None:
+    def array(self, values: np.ndarray, dtype: npt.DTypeLike) -> None:
         """
         Write the elements of ``values`` as primitives of ``dtype``, row-major, with no count.
 
@@ -129,9 +131,9 @@ class CdrWriter:
         """
         data = np.ascontiguousarray(values, dtype=_little_endian(dtype))
         if data.size:
-            self._append(memoryview(data).cast('B'), data.dtype.itemsize)
+            self._append(data.data.cast('B'), data.dtype.itemsize)
 
-    def sequence(self, values: np.ndarray, dtype: object) -> None:
+    def sequence(self, values: np.ndarray, dtype: npt.DTypeLike) -> None:
         """
         Write a sequence with one element per row of ``values`` (shape ``(N, ...)``).
 
@@ -174,7 +176,7 @@ class CdrReader:
         self._pos = end
         return self._view[start:end]
 
-    def _unpack(self, fmt: str) -> object:
+    def _unpack(self, fmt: str) -> Any:
         size = struct.calcsize(fmt)
         return struct.unpack('<' + fmt, self._take(size, size))[0]
 
@@ -220,7 +222,7 @@ class CdrReader:
         nanosec = self.uint32()
         return stamp_to_ns(sec, nanosec), self.string()
 
-    def array(self, dtype: object, count: int) -> np.ndarray:
+    def array(self, dtype: npt.DTypeLike, count: int) -> np.ndarray:
         """Read ``count`` primitives of ``dtype``: a read-only (count,) view into the blob."""
         dtype = _little_endian(dtype)
         if count == 0:
@@ -228,7 +230,7 @@ class CdrReader:
         data = self._take(count * dtype.itemsize, dtype.itemsize)
         return np.frombuffer(data, dtype=dtype)
 
-    def sequence(self, dtype: object, width: int | None = None) -> np.ndarray:
+    def sequence(self, dtype: npt.DTypeLike, width: int | None = None) -> np.ndarray:
         """
         Read a sequence of primitives of ``dtype``, or of messages of ``width`` such fields.
 

@@ -11,6 +11,7 @@ pixels are copied or decompressed (a wrong message, or a decompression bomb).
 """
 
 import io
+from typing import Any
 
 from lim_ros.errors import check_shape, ShapeError
 from lim_ros.wire.cdr import CdrWriter, check_int
@@ -47,7 +48,7 @@ def _undecodable(codec: str, buffer: np.ndarray, error: Exception) -> ShapeError
                       f'failed: {error}')
 
 
-def _byte_buffer(data: object) -> np.ndarray:
+def _byte_buffer(data: Any) -> np.ndarray:
     """Return ``data`` as a flat uint8 array (a copy only of a non-contiguous array)."""
     if isinstance(data, np.ndarray):
         if data.dtype != np.uint8:
@@ -125,7 +126,9 @@ def decode_compressed(image_format: str, data: object) -> np.ndarray:
     codec = _codec(image_format)
     buffer = _byte_buffer(data)
     try:
-        image = Image.open(io.BytesIO(buffer))  # the header only: sizes before pixels
+        # the header only: sizes before pixels. The ignore: numpy's stubs declare ndarray's
+        # buffer protocol (__buffer__) only for Python >= 3.12
+        image = Image.open(io.BytesIO(buffer))  # type: ignore[arg-type]
     except DecompressionBombError as error:  # Pillow's own bound, above ours
         raise ShapeError(f'data: expected a {codec} image of at most {MAX_IMAGE_SIDE} px a '
                          f'side, got one too large to decode: {error}') from error

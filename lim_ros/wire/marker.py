@@ -84,8 +84,9 @@ def triangle_marker_cdr(vertices: np.ndarray, faces: np.ndarray,
         raise ShapeError('faces: expected at least one triangle, got shape (0, 3)')
     marker_id = check_int('marker_id', marker_id, 'int32')
     alpha = _check_alpha(alpha)
+    encoded_texture = None
     if texture is not None:
-        texture = _check_texture(texture)
+        encoded_texture = _check_texture(texture)
         if uv is None:
             raise ShapeError('uv: expected (V, 2) texture coordinates with a texture, got None')
     corners = faces.reshape(-1)
@@ -113,7 +114,7 @@ def triangle_marker_cdr(vertices: np.ndarray, faces: np.ndarray,
     writer.boolean(False)  # frame_locked
     writer.sequence(vertices[corners], np.float64)  # points
     writer.sequence(colors, np.float32)
-    _write_texture(writer, texture, stamp_ns, frame_id)
+    _write_texture(writer, encoded_texture, stamp_ns, frame_id)
     writer.sequence(uv_coordinates, np.float32)
     writer.string('')  # text
     writer.string('')  # mesh_resource

@@ -18,6 +18,7 @@ magnitude distorted by at most the deformation's stretch). Occupancy is exact ev
 from collections.abc import Callable
 import dataclasses
 from dataclasses import dataclass, replace
+from typing import Any
 
 from lim_ros.errors import check_shape, ShapeError
 from lim_ros.render.fields import central_difference_normals
@@ -165,15 +166,16 @@ class DynamicObject:
 
     def _retimed(self, motion: Callable[[SmoothSignal], Signal]) -> 'DynamicObject':
         """Return a copy whose joint, deformation and rigid signals are ``motion`` of these."""
-        return replace(self, joint_motion=motion(self.joint_motion),
-                       deformation_motion=motion(self.deformation_motion),
-                       rigid_motion=motion(self.rigid_motion))
+        return replace(self, joint_motion=motion(_smooth(self.joint_motion)),
+                       deformation_motion=motion(_smooth(self.deformation_motion)),
+                       rigid_motion=motion(_smooth(self.rigid_motion)))
 
     def _part_sdf(self, state: ObjectState, rest: torch.Tensor) -> torch.Tensor:
         s = self.shapes
         return primitive_sdf(rest, s.kind, s.half_extents, s.rounding) * state.scale
 
-    def _locate(self, points: torch.Tensor, t: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def _locate(self, points: torch.Tensor, t: float
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """SDF (N,) and the rest coordinates (N, 3) in the nearest part, plus that part (N,)."""
         _check_points(points)
         state = self.state(t)
@@ -302,16 +304,26 @@ class DynamicObject:
             float(points_at(unit, float(t)).norm(dim=-1).max())
             for t in torch.linspace(0.0, duration, 13)
         )
-        translation = self.rigid_motion.amplitude[3:].abs().sum(dim=-1).max().item()
-        translation += self.rigid_motion.offset[3:].abs().max().item()
+        rigid = _smooth(self.rigid_motion)
+        translation = rigid.amplitude[3:].abs().sum(dim=-1).max().item()
+        translation += rigid.offset[3:].abs().max().item()
         scale = (half_size - translation) / radius
         if scale <= 0:
             raise ShapeError(f'rigid translation {translation:.2f} leaves no room in the volume')
         return replace(self, skeleton=unit.skeleton, scale=scale)
 
 
-def _tree_to(value, device: torch.device):
-    if dataclasses.is_dataclass(value):
+def _smooth(signal: Signal) -> SmoothSignal:
+    """Return ``signal`` if it is a `SmoothSignal`; a retimed one (a spline) has no sinusoids."""
+    if not isinstance(signal, SmoothSignal):
+        raise ShapeError(f'expected an object whose motions are smooth signals, got a '
+                         f'{type(signal).__name__} (an object already retimed by chord_motion '
+                         f'or spline_motion)')
+    return signal
+
+
+def _tree_to(value: Any, device: torch.device) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: _tree_to(getattr(value, f.name), device)
                   for f in dataclasses.fields(value)}
         return replace(value, **fields)

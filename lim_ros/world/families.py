@@ -156,7 +156,8 @@ def creature(b: ObjectBuilder) -> DynamicObject:
     for _ in range(int(torch.randint(2, 7, (1,), generator=b.g))):
         segments = min(int(torch.randint(1, 4, (1,), generator=b.g)), 9 - last)  # ≤ 10 parts
         out = b.random_unit()
-        parent, anchor = body, out * size * 0.8
+        parent = body
+        anchor: torch.Tensor | tuple[float, float, float] = out * size * 0.8
         r = float(b.uniform(0.03, 0.07))
         joint = 'revolute' if float(b.uniform(0, 1)) < 0.5 else 'ball'
         for s in range(segments):
