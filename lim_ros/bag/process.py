@@ -90,7 +90,7 @@ OUTPUT_QOS = {POINTS_TOPIC: qos(reliable=True, depth=1),
 
 
 class _OutputGrid:
-    """The due output stamps: t_0 + j / rate, reset with the keyframe buffer."""
+    """The due output stamps t_0 + j / rate, t_0 = ``first_ns``; a new grid per buffer reset."""
 
     def __init__(self, job: BagJob, first_ns: int) -> None:
         self.job = job
