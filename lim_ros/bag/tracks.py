@@ -44,10 +44,9 @@ class TrackOutputs:
         """
         tracked = self.tracker.tracked_mesh(stamp_ns)
         blobs = self._serialize(tracked, frame_id)
-        if blobs.anchor is not None:  # a new track: the texture comes with its anchor
+        if blobs.anchor is not None and blobs.texture is not None:  # a new track: both set
             self.finish()
             out.write(TRACK_ANCHOR_TOPIC, stamp_ns, blobs.anchor)
-        if blobs.texture is not None:
             out.write(TRACK_TEXTURE_TOPIC, stamp_ns, blobs.texture)
         out.write(TRACKED_MESH_TOPIC, stamp_ns, blobs.mesh)
         out.write(TRACKED_MARKER_TOPIC, stamp_ns, blobs.marker)

@@ -251,8 +251,8 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
     error, drift, far, far_elsewhere = scores
     seconds = dict.fromkeys(cfg.methods, 0.0)
 
-    def record(name: str, scores: tuple[float, float, float, float]) -> None:
-        for table, value in zip((error, drift, far, far_elsewhere), scores):
+    def record(name: str, values: tuple[float, float, float, float]) -> None:
+        for table, value in zip(scores, values):
             table[name].append(value)
 
     def timed_track(name: str, stamp: int) -> TrackedMesh:

@@ -134,10 +134,11 @@ class MeshTracker:
         stamp = self.engine.resolve(stamp_ns)
         span, anchor = self.engine.span, self._anchor
         # a track also restarts when its last stamp has left the buffer: its field is gone
-        new_track = anchor is None or stamp < self._stamp or span is None \
-            or self._stamp < span[0]
-        if anchor is None or new_track:
-            anchor = self._start(self.engine.keyframe_at_or_before(stamp), resolution)
+        if anchor is None or stamp < self._stamp or span is None or self._stamp < span[0]:
+            anchor, new_track = self._start(self.engine.keyframe_at_or_before(stamp),
+                                            resolution), True
+        else:
+            new_track = False
         step = self._advance(anchor, stamp, resolution)
         if step is not None and step.needs_reanchor(self.unit_tracker_config):
             anchor = self._start(stamp, resolution)
