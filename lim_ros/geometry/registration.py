@@ -24,8 +24,8 @@ First the whole mesh is moved rigidly to the minimum of the first two terms
 (`rigid_alignment`: Gauss-Newton on a rotation about the vertices' centroid and a
 translation, point-to-plane as in ICP), which takes up the motion shared by all parts; then,
 as in as-rigid-as-possible surface modelling (Sorkine & Alexa 2007), the rotations (closed
-form: SVD of each vertex's edge covariance) and the positions (Adam steps, the field's
-gradients from autograd) are updated in turn. Unlike `lim_ros.geometry.tracking`, nothing
+form: SVD of each vertex's edge covariance) and the positions (Adam steps, `TensorAdam`, the
+field's gradients from autograd) are updated in turn. Unlike `lim_ros.geometry.tracking`, nothing
 here needs a canonical head that carries motion; the registration is local, so updates go in
 short time steps.
 """
@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lim_ros.errors import check_shape, ConfigError, ShapeError
+from lim_ros.geometry.adam import TensorAdam
 from lim_ros.geometry.tracking import check_points, field_jacobian, TrackStep
 from lim_ros.world.rotations import axis_angle_to_matrix
 import torch
@@ -210,7 +211,7 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
     rest, albedo = rest.float(), albedo.float()
     aligned = rigid_alignment(field, albedo, start, config.colour_weight, config.rigid_steps)
     x = aligned.clone().requires_grad_(True)
-    optimiser = torch.optim.Adam([x], lr=config.learning_rate)
+    optimiser = TensorAdam(config.learning_rate)
     source, target = edges[:, 0], edges[:, 1]
     tolerance = (config.edge_tolerance * (rest[source] - rest[target]).norm(dim=-1)) ** 2
     weights = carried
@@ -223,9 +224,8 @@ def register_step(field: SurfaceField, rest: torch.Tensor, albedo: torch.Tensor,
             with torch.enable_grad():  # callers may run under no_grad
                 energy = _fit_energy(field, albedo, x, config.colour_weight) + config.rigidity \
                     * (weights[:, None] * (x[source] - x[target] - turned) ** 2).sum()
-                optimiser.zero_grad()
-                energy.backward()
-            optimiser.step()
+                gradient, = torch.autograd.grad(energy, x)
+            optimiser.step(x, gradient)
             with torch.no_grad():
                 x.clamp_(-1.0, 1.0)
     positions = x.detach()
