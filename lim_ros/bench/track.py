@@ -36,8 +36,10 @@ true surface keep their offset). Methods:
   the engine's surface at t (its marching-cubes mesh, densely sampled): no tracker that puts
   its vertices on the decoded surface does better; what is left is the reconstruction's error.
 
-Scores per instant, in % of the diagonal of the true positions' bounding box: ``error``, the
-mean distance of tracked vertices to their true positions (`correspondence_error`), and
+Scores per instant, over the anchor mesh's vertices (each once: a tracked mesh's UV-seam copies
+are collapsed, `UVAtlas.collapse`, as the other methods move mesh vertices), in % of the
+diagonal of the true positions' bounding box: ``error``, the mean distance of tracked vertices
+to their true positions (`correspondence_error`), and
 ``drift``, how far the material under each vertex at t lies from the material its texel was
 baked from (the world's map from t back to the anchor time), i.e. how far the texture slid;
 and ``far``, the share of vertices whose error passes `FAR` (10 % of the diagonal: on another
@@ -288,9 +290,11 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         surface = volume.to_unit(mesh.vertices)
         tracked = {name: timed_track(name, stamp) for name in cfg.trackers}
         for name in cfg.trackers:
-            record(name, score_positions(obj, volume.to_unit(tracked[name].anchor.vertices),
-                                         _seconds(tracked[name].anchor.stamp_ns), t,
-                                         volume.to_unit(tracked[name].vertices)))
+            anchor = tracked[name].anchor  # scored per mesh vertex, as the other methods
+            record(name, score_positions(
+                obj, volume.to_unit(anchor.atlas.collapse(anchor.vertices)),
+                _seconds(anchor.stamp_ns), t,
+                volume.to_unit(anchor.atlas.collapse(tracked[name].vertices))))
         begin = time.perf_counter()
         nearest = nearest_neighbour_step(nearest, surface)
         seconds['nearest'] += time.perf_counter() - begin

@@ -43,6 +43,25 @@ class UVAtlas:
         """Return per-atlas-vertex values (V', ...) from per-source-vertex ones (V, ...)."""
         return source_vertices[self.source.to(source_vertices.device)]
 
+    def collapse(self, atlas_vertices: torch.Tensor) -> torch.Tensor:
+        """
+        Return per-source-vertex values (V, ...) from per-atlas-vertex ones (V', ...).
+
+        The inverse of `expand`: each source vertex takes its first copy's value, so every
+        mesh vertex counts once however many charts its seams split it into.
+
+        :raises ShapeError: if ``atlas_vertices`` is not (V', ...) or a source vertex below
+            the largest one has no copy (the mesh had an unreferenced vertex).
+        """
+        n = self.num_vertices
+        check_shape('atlas_vertices', tuple(atlas_vertices.shape[:1]), (n,))
+        count = int(self.source.max()) + 1 if n else 0
+        first = torch.full((count,), n, dtype=torch.int64)
+        first.scatter_reduce_(0, self.source, torch.arange(n), 'amin')
+        if bool((first == n).any()):
+            raise ShapeError('atlas: a source vertex has no copy, so values cannot be collapsed')
+        return atlas_vertices[first.to(atlas_vertices.device)]
+
 
 def unwrap(mesh: Mesh) -> UVAtlas:
     """

@@ -21,6 +21,23 @@ def test_atlas_copies_every_vertex_and_keeps_the_triangles(sphere):
     assert torch.equal(atlas.expand(sphere.vertices), sphere.vertices[atlas.source])
 
 
+def test_collapse_undoes_expand_so_each_mesh_vertex_counts_once(sphere):
+    atlas = unwrap(sphere)
+    assert atlas.num_vertices > sphere.num_vertices  # the sphere has seams
+    assert torch.equal(atlas.collapse(atlas.expand(sphere.vertices)), sphere.vertices)
+    colours = torch.rand(sphere.num_vertices, 3)
+    assert torch.equal(atlas.collapse(atlas.expand(colours)), colours)
+
+
+def test_collapse_refuses_values_of_another_atlas_and_unreferenced_vertices(sphere):
+    atlas = unwrap(sphere)
+    with pytest.raises(ShapeError, match='atlas_vertices'):
+        atlas.collapse(torch.zeros(atlas.num_vertices + 1, 3))
+    gap = UVAtlas(torch.tensor([0, 2, 2]), torch.tensor([[0, 1, 2]]), torch.zeros(3, 2))
+    with pytest.raises(ShapeError, match='no copy'):
+        gap.collapse(torch.zeros(3, 3))
+
+
 def test_charts_do_not_overlap(sphere):
     atlas = unwrap(sphere)
     a, b, c = atlas.uvs[atlas.faces].double().unbind(dim=1)
