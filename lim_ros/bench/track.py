@@ -64,7 +64,7 @@ import time
 
 from lim_ros.bench.report import report, standard_error
 from lim_ros.cameras import Cameras, rig
-from lim_ros.engine import EngineConfig, ReconstructionEngine
+from lim_ros.engine import EngineConfig, ReconstructionEngine, Volume
 from lim_ros.engine.tracking import check_track_grid, MeshTracker, TrackedMesh, TrackingConfig
 from lim_ros.errors import ConfigError
 from lim_ros.geometry.raster import render_textured
@@ -187,6 +187,21 @@ def score_positions(obj: DynamicObject, anchor: torch.Tensor, t_anchor: float, t
             100.0 * float(elsewhere.double().mean()))
 
 
+def score_tracked(obj: DynamicObject, volume: Volume,
+                  tracked: TrackedMesh) -> tuple[float, float, float, float]:
+    """
+    Return `score_positions` of a tracked mesh from its anchor, per mesh vertex.
+
+    A tracked mesh's vertices are its UV atlas's, where a vertex on a seam appears once per
+    chart; they are collapsed (`UVAtlas.collapse`) so that each mesh vertex counts once, as
+    in the methods that move the mesh's vertices themselves.
+    """
+    anchor = tracked.anchor
+    return score_positions(obj, volume.to_unit(anchor.atlas.collapse(anchor.vertices)),
+                           _seconds(anchor.stamp_ns), _seconds(tracked.stamp_ns),
+                           volume.to_unit(anchor.atlas.collapse(tracked.vertices)))
+
+
 def off_surface_share(obj: DynamicObject, vertices: torch.Tensor, t: float) -> float:
     """
     Return the % of ``vertices`` (V, 3) farther than `OFF_SURFACE` from ``obj``'s surface at t.
@@ -290,11 +305,7 @@ def track_sequence(engine: ReconstructionEngine, obj: DynamicObject, cfg: TrackB
         surface = volume.to_unit(mesh.vertices)
         tracked = {name: timed_track(name, stamp) for name in cfg.trackers}
         for name in cfg.trackers:
-            anchor = tracked[name].anchor  # scored per mesh vertex, as the other methods
-            record(name, score_positions(
-                obj, volume.to_unit(anchor.atlas.collapse(anchor.vertices)),
-                _seconds(anchor.stamp_ns), t,
-                volume.to_unit(anchor.atlas.collapse(tracked[name].vertices))))
+            record(name, score_tracked(obj, volume, tracked[name]))
         begin = time.perf_counter()
         nearest = nearest_neighbour_step(nearest, surface)
         seconds['nearest'] += time.perf_counter() - begin

@@ -12,14 +12,20 @@ from lim_ros.bench.track import (
     off_surface_share,
     run,
     score_positions,
+    score_tracked,
     sequence_row,
     SequenceScores,
     TrackBenchConfig,
 )
+from lim_ros.engine import Volume
 from lim_ros.engine.tracking import TrackingConfig
 from lim_ros.errors import ConfigError
+from lim_ros.geometry import evaluate_on_grid, extract_mesh
+from lim_ros.geometry.tracking import TrackAnchor, TrackedMesh
+from lim_ros.geometry.uv_atlas import unwrap
 from lim_ros.metrics.correspondence import bbox_diagonal_of
 from lim_ros.world.families import HELD_OUT_FAMILIES, make_object, SEEN_FAMILIES
+import numpy as np
 import pytest
 import torch
 
@@ -126,6 +132,25 @@ def test_family_rows_average_each_family_over_its_own_sequences():
     assert rows[0]['nearest'] == pytest.approx(3.0) and rows[1]['nearest'] == pytest.approx(10.0)
     assert [r['anchor_off_surface_%'] for r in rows] == pytest.approx([15.0, 50.0, 10.0])
     assert all(set(METHODS) <= set(r) and 'seed' not in r for r in rows)
+
+
+def test_tracked_meshes_are_scored_once_per_mesh_vertex():
+    """Seam copies of a vertex must not weigh it more than in the methods that move vertices."""
+    obj, volume = make_object('quadruped', 60_000), Volume(center=(0.1, 0.0, 0.2), size=3.0)
+    mesh = extract_mesh(evaluate_on_grid(lambda p: obj.sdf(p, 0.0), 24))
+    atlas = unwrap(mesh)
+    assert atlas.num_vertices > mesh.num_vertices  # seams split vertices
+    anchor = TrackAnchor(1, 0, atlas, atlas.expand(volume.to_volume(mesh.vertices)),
+                         np.zeros((4, 4, 3), np.uint8), mesh.vertices)
+    # the mesh vertices at 0.5 s pushed along x, more the higher they stand
+    moved = obj.canonical(mesh.vertices, 0.0, 0.5)
+    moved[:, 0] += 0.1 * (mesh.vertices[:, 2] - mesh.vertices[:, 2].min())
+    tracked = TrackedMesh(500_000_000, anchor, atlas.expand(volume.to_volume(moved)), 0.0, False)
+    expected = score_positions(obj, mesh.vertices, 0.0, 0.5, moved)
+    assert score_tracked(obj, volume, tracked) == pytest.approx(expected, rel=1e-4)
+    # counting the atlas's copies instead weighs seam vertices more, and gives another error
+    per_copy = score_positions(obj, atlas.expand(mesh.vertices), 0.0, 0.5, atlas.expand(moved))
+    assert abs(per_copy[0] - expected[0]) > 1e-3 * expected[0] > 0.0
 
 
 def test_anchor_vertices_off_the_true_surface_are_counted():
