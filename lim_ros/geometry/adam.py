@@ -3,8 +3,9 @@ Adam (Kingma & Ba 2015) on one tensor, for the optimisers that run inside a node
 
 The update is the one `torch.optim.Adam` makes with its defaults on a CPU tensor, operation
 for operation, so both give the same numbers. It exists because constructing a
-`torch.optim.Optimizer` the first time imports ``torch._dynamo`` (about 800 modules: 1 s and
-90 MB on 2 CPU cores), which stalled a node's first tracked frame.
+`torch.optim.Optimizer` the first time imports ``torch._dynamo`` (about 800 modules and 90 MB):
+a process's first registration took about 40 times as long as the next, which stalled a
+node's first tracked frame.
 """
 
 import torch
