@@ -9,6 +9,7 @@ with the source mesh's winding.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from lim_ros.errors import check_shape, ShapeError
 from lim_ros.geometry.mesh import Mesh
@@ -53,14 +54,19 @@ class UVAtlas:
         :raises ShapeError: if ``atlas_vertices`` is not (V', ...) or a source vertex below
             the largest one has no copy (the mesh had an unreferenced vertex).
         """
+        check_shape('atlas_vertices', tuple(atlas_vertices.shape[:1]), (self.num_vertices,))
+        return atlas_vertices[self._first_copies.to(atlas_vertices.device)]
+
+    @cached_property
+    def _first_copies(self) -> torch.Tensor:
+        """Return each source vertex's first atlas vertex (V,), found once per atlas."""
         n = self.num_vertices
-        check_shape('atlas_vertices', tuple(atlas_vertices.shape[:1]), (n,))
         count = int(self.source.max()) + 1 if n else 0
         first = torch.full((count,), n, dtype=torch.int64)
         first.scatter_reduce_(0, self.source, torch.arange(n), 'amin')
         if bool((first == n).any()):
             raise ShapeError('atlas: a source vertex has no copy, so values cannot be collapsed')
-        return atlas_vertices[first.to(atlas_vertices.device)]
+        return first
 
 
 def unwrap(mesh: Mesh) -> UVAtlas:
